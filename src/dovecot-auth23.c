@@ -1,0 +1,626 @@
+/* dovecot-auth23 - the thin layer between Dovecot 2.3's auth process and
+   the core: registers passdb and userdb "functional", adapts Dovecot's
+   ioloop and log to struct fa_loop, and maps core results to passdb and
+   userdb results. Only this file includes Dovecot's auth headers.
+
+   Results: a login that is not ours (no separator) is USER_UNKNOWN so the
+   next passdb handles it; every denial of a composite login is
+   USER_DISABLED, which Dovecot treats as final whatever the result_*
+   rules say, so the site's passdb never sees "alice/info"; directory
+   trouble is INTERNAL_FAILURE (a temporary failure to the client). */
+
+#include "auth-common.h"
+#include "ioloop.h"
+#include "str.h"
+#include "passdb.h"
+#include "userdb.h"
+#include "auth-request.h"
+#include "auth-settings.h"
+
+#include "fa-settings.h"
+#include "fa-lookup.h"
+#include "login-split.h"
+#include "var-template.h"
+
+#define FUNCTIONAL_LOG_PREFIX "functional: "
+/* extra field naming the account our passdb granted, for our userdb */
+#define FUNCTIONAL_FIELD_TARGET "functional_target"
+/* cache key: the login as typed plus, for SASL authzid logins, the
+   requested target; see functional_passdb_grant() for why it is stable */
+#define FUNCTIONAL_CACHE_KEY "%u\t%{login_user}"
+
+struct functional_loop {
+	struct fa_loop loop;
+};
+
+/* one per config file, shared by the passdb and userdb that name it */
+struct functional_context {
+	struct functional_context *next;
+	char *path;
+	int refcount;
+	struct fa_settings *set;
+	struct fa_context *fa;
+};
+
+struct functional_passdb_module {
+	struct passdb_module module;
+	struct functional_context *ctx;
+};
+
+struct functional_userdb_module {
+	struct userdb_module module;
+	struct functional_context *ctx;
+};
+
+struct functional_passdb_request {
+	struct auth_request *request;
+	verify_plain_callback_t *callback;
+	bool plain_login;
+};
+
+struct functional_userdb_request {
+	struct auth_request *request;
+	userdb_callback_t *callback;
+};
+
+static struct functional_context *functional_contexts = NULL;
+static struct functional_loop functional_loop;
+
+/* --- fa_loop on Dovecot's ioloop --- */
+
+static struct fa_loop_io *
+functional_io_add(struct fa_loop *loop ATTR_UNUSED, int fd,
+		  fa_loop_callback_t *callback, void *context)
+{
+	/* the io_add() macro's type check cannot see through fa_loop's
+	   callback type, which is io_callback_t already */
+	return (struct fa_loop_io *)(io_add)(fd, IO_READ, __FILE__, __LINE__,
+					     callback, context);
+}
+
+static void functional_io_remove(struct fa_loop *loop ATTR_UNUSED,
+				 struct fa_loop_io **io_p)
+{
+	struct io *io = (struct io *)*io_p;
+
+	io_remove(&io);
+	*io_p = NULL;
+}
+
+static struct fa_loop_timeout *
+functional_timeout_add(struct fa_loop *loop ATTR_UNUSED, unsigned int msecs,
+		       fa_loop_callback_t *callback, void *context)
+{
+	return (struct fa_loop_timeout *)
+		(timeout_add_short)(msecs, __FILE__, __LINE__,
+				    callback, context);
+}
+
+static void functional_timeout_remove(struct fa_loop *loop ATTR_UNUSED,
+				      struct fa_loop_timeout **timeout_p)
+{
+	struct timeout *to = (struct timeout *)*timeout_p;
+
+	timeout_remove(&to);
+	*timeout_p = NULL;
+}
+
+static void functional_log(struct fa_loop *loop ATTR_UNUSED,
+			   enum fa_log_level level, const char *message)
+{
+	switch (level) {
+	case FA_LOG_DEBUG:
+		if (global_auth_settings->debug)
+			i_debug(FUNCTIONAL_LOG_PREFIX"%s", message);
+		break;
+	case FA_LOG_INFO:
+		i_info(FUNCTIONAL_LOG_PREFIX"%s", message);
+		break;
+	case FA_LOG_WARNING:
+		i_warning(FUNCTIONAL_LOG_PREFIX"%s", message);
+		break;
+	case FA_LOG_ERROR:
+		i_error(FUNCTIONAL_LOG_PREFIX"%s", message);
+		break;
+	}
+}
+
+static struct functional_loop functional_loop = {
+	.loop = {
+		.io_add = functional_io_add,
+		.io_remove = functional_io_remove,
+		.timeout_add = functional_timeout_add,
+		.timeout_remove = functional_timeout_remove,
+		.log = functional_log,
+	},
+};
+
+/* --- settings shared by passdb and userdb --- */
+
+/* functional_check_auth_settings - what Dovecot itself must allow */
+static void functional_check_auth_settings(const struct fa_settings *set)
+{
+	const struct auth_settings *auth_set = global_auth_settings;
+	const char *sep;
+
+	for (sep = set->separators; *sep != '\0'; sep++) {
+		if (auth_set->master_user_separator[0] == *sep) {
+			i_fatal(FUNCTIONAL_LOG_PREFIX"%s: separator '%c' is "
+				"also auth_master_user_separator: Dovecot would "
+				"split such logins before any passdb sees them; "
+				"remove it from one of the two", set->path, *sep);
+		}
+		if (auth_set->username_chars[0] != '\0' &&
+		    strchr(auth_set->username_chars, *sep) == NULL) {
+			i_fatal(FUNCTIONAL_LOG_PREFIX"%s: separator '%c' is not "
+				"in auth_username_chars: Dovecot would reject "
+				"such logins before any passdb sees them; add "
+				"it there (see dovecot-example.conf)",
+				set->path, *sep);
+		}
+	}
+}
+
+static struct functional_context *functional_context_get(const char *args)
+{
+	struct functional_context *ctx;
+	const char *error;
+
+	if (args == NULL || args[0] == '\0') {
+		i_fatal(FUNCTIONAL_LOG_PREFIX"args must name the config file, "
+			"e.g. args = /etc/dovecot/functional-accounts.conf");
+	}
+	for (ctx = functional_contexts; ctx != NULL; ctx = ctx->next) {
+		if (strcmp(ctx->path, args) == 0) {
+			ctx->refcount++;
+			return ctx;
+		}
+	}
+	ctx = i_new(struct functional_context, 1);
+	ctx->path = i_strdup(args);
+	ctx->refcount = 1;
+	if (fa_settings_read(args, &ctx->set, &error) < 0)
+		i_fatal(FUNCTIONAL_LOG_PREFIX"%s", error);
+	functional_check_auth_settings(ctx->set);
+	ctx->next = functional_contexts;
+	functional_contexts = ctx;
+	return ctx;
+}
+
+static void functional_context_init(struct functional_context *ctx)
+{
+	if (ctx->fa == NULL)
+		ctx->fa = fa_context_init(ctx->set, &functional_loop.loop);
+}
+
+static void functional_context_unref(struct functional_context **ctx_p)
+{
+	struct functional_context *ctx = *ctx_p, **p;
+
+	*ctx_p = NULL;
+	if (--ctx->refcount > 0)
+		return;
+	for (p = &functional_contexts; *p != NULL; p = &(*p)->next) {
+		if (*p == ctx) {
+			*p = ctx->next;
+			break;
+		}
+	}
+	fa_context_deinit(&ctx->fa);
+	fa_settings_free(&ctx->set);
+	i_free(ctx->path);
+	i_free(ctx);
+}
+
+/* --- logging of one request --- */
+
+static void functional_log_trace(struct auth_request *request,
+				 const struct fa_result *result)
+{
+	unsigned int i;
+
+	for (i = 0; i < result->trace_count; i++)
+		e_debug(authdb_event(request), "%s", result->trace[i]);
+}
+
+static const char *functional_remote_ip(struct auth_request *request)
+{
+	return request->fields.remote_ip.family == 0 ? "-" :
+		net_ip2addr(&request->fields.remote_ip);
+}
+
+/* functional_log_grant - the audit line: always at info level */
+static void functional_log_grant(struct auth_request *request,
+				 const struct fa_result *result)
+{
+	struct event *event = event_create(authdb_event(request));
+
+	event_set_min_log_level(event, LOG_TYPE_INFO);
+	event_set_name(event, "functional_auth_granted");
+	event_add_str(event, "functional_person", result->person_name);
+	event_add_str(event, "functional_target", result->target_name);
+	event_add_str(event, "functional_rule", result->decision.rule);
+	event_add_str(event, "functional_right",
+		      acl_right_name(result->decision.right));
+	e_info(event, "%s acts as %s: granted by %s (right %s, service=%s, "
+	       "rip=%s)", result->person_name, result->target_name,
+	       result->decision.rule, acl_right_name(result->decision.right),
+	       request->fields.service, functional_remote_ip(request));
+	event_unref(&event);
+}
+
+/* --- passdb --- */
+
+typedef void functional_field_set_t(struct auth_request *request,
+				    const char *key, const char *value);
+static void functional_userdb_fields(struct auth_request *request,
+				     const struct fa_settings *set,
+				     const struct fa_result *result,
+				     functional_field_set_t *set_field);
+static void functional_field_set_prefetch(struct auth_request *request,
+					  const char *key, const char *value);
+
+/* functional_passdb_grant - make the session the target's, with the
+   person as master_user. The fields set here are what Dovecot's auth
+   cache stores and replays: "user" (the person) and "login_user" (the
+   target), which on a cache hit drive Dovecot's own master-user switch.
+   On this first pass, for person-first logins, we switch ourselves and
+   do not set requested_login_user, so the cache key expands the same
+   way when saving as it did when looking up. */
+static void functional_passdb_grant(struct functional_passdb_request *preq,
+				    const struct fa_settings *set,
+				    const struct fa_result *result)
+{
+	struct auth_request *request = preq->request;
+
+	auth_request_set_field(request, "user", result->person_name, NULL);
+	if (preq->plain_login)
+		return;
+	if (request->passdb->set->master) {
+		/* SASL authzid: Dovecot switches after we return OK */
+		if (strcmp(request->fields.requested_login_user,
+			   result->target_name) != 0)
+			auth_request_set_field(request, "login_user",
+					       result->target_name, NULL);
+	} else {
+		auth_fields_add(request->fields.extra_fields, "login_user",
+				result->target_name, AUTH_FIELD_FLAG_HIDDEN);
+		(void)auth_request_import(request, "master-user",
+					  result->person_name);
+		auth_request_set_username_forced(request, result->target_name);
+	}
+	auth_fields_add(request->fields.extra_fields, FUNCTIONAL_FIELD_TARGET,
+			result->target_name, AUTH_FIELD_FLAG_HIDDEN);
+	functional_userdb_fields(request, set, result,
+				 functional_field_set_prefetch);
+}
+
+static void functional_passdb_callback(const struct fa_result *result,
+				       void *context)
+{
+	struct functional_passdb_request *preq = context;
+	struct auth_request *request = preq->request;
+	struct functional_passdb_module *module =
+		(struct functional_passdb_module *)request->passdb->passdb;
+	enum passdb_result passdb_result;
+
+	functional_log_trace(request, result);
+	switch (result->status) {
+	case FA_GRANTED:
+		functional_passdb_grant(preq, module->ctx->set, result);
+		if (!preq->plain_login)
+			functional_log_grant(request, result);
+		passdb_result = PASSDB_RESULT_OK;
+		break;
+	case FA_BAD_PASSWORD:
+		e_info(authdb_event(request), "%s", result->reason);
+		passdb_result = preq->plain_login ?
+			PASSDB_RESULT_PASSWORD_MISMATCH :
+			PASSDB_RESULT_USER_DISABLED;
+		break;
+	case FA_DENIED:
+	case FA_UNKNOWN_TARGET:
+		e_info(authdb_event(request), "denied: %s", result->reason);
+		passdb_result = preq->plain_login ?
+			PASSDB_RESULT_USER_UNKNOWN :
+			PASSDB_RESULT_USER_DISABLED;
+		break;
+	case FA_TEMPFAIL:
+	default:
+		e_error(authdb_event(request), "%s", result->reason);
+		passdb_result = PASSDB_RESULT_INTERNAL_FAILURE;
+		break;
+	}
+	preq->callback(passdb_result, request);
+	auth_request_unref(&request);
+}
+
+/* functional_passdb_parts - who logs in and which account they open, or
+   FALSE if the login is not ours */
+static bool
+functional_passdb_parts(struct auth_request *request,
+			const struct fa_settings *set,
+			struct fa_lookup_request *lreq, bool *invalid_r)
+{
+	struct login_split_settings split_set;
+	struct login_parts parts;
+	struct arena arena;
+	const char *error;
+	bool ours = TRUE;
+
+	*invalid_r = FALSE;
+	if (request->passdb->set->master) {
+		/* SASL PLAIN authzid = target, authcid = person */
+		lreq->person = request->fields.user;
+		lreq->target = request->fields.requested_login_user;
+		if (lreq->target == NULL)
+			return FALSE;
+		if (login_part_check(lreq->person, strlen(lreq->person),
+				     &error) < 0 ||
+		    login_part_check(lreq->target, strlen(lreq->target),
+				     &error) < 0) {
+			e_info(authdb_event(request),
+			       "rejected login: %s", error);
+			*invalid_r = TRUE;
+		}
+		return TRUE;
+	}
+	if (request->fields.requested_login_user != NULL) {
+		/* a login through Dovecot's own master users */
+		return FALSE;
+	}
+	fa_settings_login_split(set, &split_set);
+	arena_init(&arena, 512);
+	switch (login_split(request->fields.user, &split_set, &arena,
+			    &parts, &error)) {
+	case LOGIN_SPLIT_INVALID:
+		e_info(authdb_event(request), "rejected login: %s", error);
+		*invalid_r = TRUE;
+		break;
+	case LOGIN_SPLIT_NONE:
+		if (!set->plain_logins) {
+			ours = FALSE;
+			break;
+		}
+		lreq->person = request->fields.user;
+		lreq->target = NULL;
+		break;
+	case LOGIN_SPLIT_OK:
+		lreq->person = p_strdup(request->pool, parts.person);
+		lreq->target = p_strdup(request->pool, parts.target);
+		break;
+	}
+	arena_free(&arena);
+	return ours;
+}
+
+static void
+functional_verify_plain(struct auth_request *request, const char *password,
+			verify_plain_callback_t *callback)
+{
+	struct functional_passdb_module *module =
+		(struct functional_passdb_module *)request->passdb->passdb;
+	struct functional_passdb_request *preq;
+	struct fa_lookup_request lreq;
+	bool invalid;
+
+	i_zero(&lreq);
+	if (!functional_passdb_parts(request, module->ctx->set, &lreq,
+				     &invalid)) {
+		e_debug(authdb_event(request),
+			"not a functional-account login: left to the next passdb");
+		callback(PASSDB_RESULT_USER_UNKNOWN, request);
+		return;
+	}
+	if (invalid) {
+		callback(PASSDB_RESULT_USER_DISABLED, request);
+		return;
+	}
+	lreq.password = password;
+	lreq.want_trace = event_want_debug(authdb_event(request));
+
+	preq = p_new(request->pool, struct functional_passdb_request, 1);
+	preq->request = request;
+	preq->callback = callback;
+	preq->plain_login = lreq.target == NULL;
+	auth_request_ref(request);
+	(void)fa_lookup_auth(module->ctx->fa, &lreq,
+			     functional_passdb_callback, preq);
+}
+
+static struct passdb_module *
+functional_passdb_preinit(pool_t pool, const char *args)
+{
+	struct functional_passdb_module *module;
+
+	module = p_new(pool, struct functional_passdb_module, 1);
+	module->ctx = functional_context_get(args);
+	module->module.default_cache_key = FUNCTIONAL_CACHE_KEY;
+	module->module.default_pass_scheme = "PLAIN";
+	return &module->module;
+}
+
+static void functional_passdb_init(struct passdb_module *_module)
+{
+	struct functional_passdb_module *module =
+		(struct functional_passdb_module *)_module;
+
+	functional_context_init(module->ctx);
+}
+
+static void functional_passdb_deinit(struct passdb_module *_module)
+{
+	struct functional_passdb_module *module =
+		(struct functional_passdb_module *)_module;
+
+	functional_context_unref(&module->ctx);
+}
+
+static struct passdb_module_interface functional_passdb_iface = {
+	.name = "functional",
+	.preinit = functional_passdb_preinit,
+	.init = functional_passdb_init,
+	.deinit = functional_passdb_deinit,
+	.verify_plain = functional_verify_plain,
+};
+
+/* --- userdb --- */
+
+static const char *functional_no_escape(struct arena *arena ATTR_UNUSED,
+					const char *value)
+{
+	return value;
+}
+
+static void functional_field_set_prefetch(struct auth_request *request,
+					  const char *key, const char *value)
+{
+	auth_request_set_field(request, t_strconcat("userdb_", key, NULL),
+			       value, NULL);
+}
+
+/* functional_userdb_fields - home, mail, uid, gid and quota of the
+   target's session, given to set_field one by one */
+static void functional_userdb_fields(struct auth_request *request,
+				     const struct fa_settings *set,
+				     const struct fa_result *result,
+				     functional_field_set_t *set_field)
+{
+	struct var_template_entry table[4];
+	struct arena arena;
+	const char *value, *error;
+
+	arena_init(&arena, 512);
+	var_template_login_table(&arena, result->target_name, table);
+	if (var_template_expand(&arena, set->userdb_home, table,
+				functional_no_escape, &value, &error) == 0 &&
+	    value[0] != '\0')
+		set_field(request, "home", value);
+	if (var_template_expand(&arena, set->userdb_mail, table,
+				functional_no_escape, &value, &error) == 0 &&
+	    value[0] != '\0')
+		set_field(request, "mail", value);
+	arena_free(&arena);
+	if (set->userdb_uid[0] != '\0')
+		set_field(request, "uid", set->userdb_uid);
+	if (set->userdb_gid[0] != '\0')
+		set_field(request, "gid", set->userdb_gid);
+	if (result->quota_mb != NULL) {
+		set_field(request, "quota_rule",
+			  t_strdup_printf("*:storage=%sM", result->quota_mb));
+	}
+}
+
+static void functional_userdb_callback(const struct fa_result *result,
+				       void *context)
+{
+	struct functional_userdb_request *ureq = context;
+	struct auth_request *request = ureq->request;
+	struct functional_userdb_module *module =
+		(struct functional_userdb_module *)request->userdb->userdb;
+	enum userdb_result userdb_result;
+
+	functional_log_trace(request, result);
+	switch (result->status) {
+	case FA_GRANTED:
+		functional_userdb_fields(request, module->ctx->set, result,
+					 auth_request_set_userdb_field);
+		userdb_result = USERDB_RESULT_OK;
+		break;
+	case FA_TEMPFAIL:
+		e_error(authdb_event(request), "%s", result->reason);
+		userdb_result = USERDB_RESULT_INTERNAL_FAILURE;
+		break;
+	default:
+		e_debug(authdb_event(request), "%s: left to the next userdb",
+			result->reason);
+		userdb_result = USERDB_RESULT_USER_UNKNOWN;
+		break;
+	}
+	ureq->callback(userdb_result, request);
+	auth_request_unref(&request);
+}
+
+static void functional_userdb_lookup(struct auth_request *request,
+				     userdb_callback_t *callback)
+{
+	struct functional_userdb_module *module =
+		(struct functional_userdb_module *)request->userdb->userdb;
+	struct functional_userdb_request *ureq;
+	const char *granted, *error;
+
+	granted = auth_fields_find(request->fields.extra_fields,
+				   FUNCTIONAL_FIELD_TARGET);
+	if (granted != NULL && strcmp(granted, request->fields.user) == 0) {
+		/* our passdb found this account moments ago and filled
+		   the userdb reply already */
+		callback(USERDB_RESULT_OK, request);
+		return;
+	}
+	if (login_part_check(request->fields.user,
+			     strlen(request->fields.user), &error) < 0) {
+		callback(USERDB_RESULT_USER_UNKNOWN, request);
+		return;
+	}
+	ureq = p_new(request->pool, struct functional_userdb_request, 1);
+	ureq->request = request;
+	ureq->callback = callback;
+	auth_request_ref(request);
+	(void)fa_lookup_target(module->ctx->fa, request->fields.user,
+			       event_want_debug(authdb_event(request)),
+			       functional_userdb_callback, ureq);
+}
+
+static struct userdb_module *
+functional_userdb_preinit(pool_t pool, const char *args)
+{
+	struct functional_userdb_module *module;
+
+	module = p_new(pool, struct functional_userdb_module, 1);
+	module->ctx = functional_context_get(args);
+	module->module.default_cache_key = "%u";
+	return &module->module;
+}
+
+static void functional_userdb_init(struct userdb_module *_module)
+{
+	struct functional_userdb_module *module =
+		(struct functional_userdb_module *)_module;
+
+	functional_context_init(module->ctx);
+}
+
+static void functional_userdb_deinit(struct userdb_module *_module)
+{
+	struct functional_userdb_module *module =
+		(struct functional_userdb_module *)_module;
+
+	functional_context_unref(&module->ctx);
+}
+
+static struct userdb_module_interface functional_userdb_iface = {
+	.name = "functional",
+	.preinit = functional_userdb_preinit,
+	.init = functional_userdb_init,
+	.deinit = functional_userdb_deinit,
+	.lookup = functional_userdb_lookup,
+};
+
+/* --- module --- */
+
+void authdb_functional_init(void);
+void authdb_functional_deinit(void);
+extern const char *authdb_functional_version;
+const char *authdb_functional_version = DOVECOT_ABI_VERSION;
+
+void authdb_functional_init(void)
+{
+	passdb_register_module(&functional_passdb_iface);
+	userdb_register_module(&functional_userdb_iface);
+}
+
+void authdb_functional_deinit(void)
+{
+	passdb_unregister_module(&functional_passdb_iface);
+	userdb_unregister_module(&functional_userdb_iface);
+}

@@ -1,0 +1,82 @@
+#ifndef FA_LOOKUP_H
+#define FA_LOOKUP_H
+
+/* fa-lookup - gather the facts for one login from the directory and hand
+   them to grant_decide(). Input: person and target as typed (already
+   split and checked by login-split), the password (NULL only for the
+   explain tool, which skips the bind and says so). Output: exactly one
+   callback with a result; never a grant on error, timeout or doubt. */
+
+#include "grant-decide.h"
+#include "fa-loop.h"
+
+#include <stdbool.h>
+
+struct fa_settings;
+struct fa_context;
+struct fa_lookup;
+
+enum fa_status {
+	/* the directory could not answer: try again later */
+	FA_TEMPFAIL = -1,
+	/* refused for a reason other than the password */
+	FA_DENIED = 0,
+	/* the password was empty or the bind refused it */
+	FA_BAD_PASSWORD,
+	/* userdb: no such functional account */
+	FA_UNKNOWN_TARGET,
+	FA_GRANTED,
+};
+
+struct fa_result {
+	enum fa_status status;
+	/* why it was denied or failed; NULL when granted */
+	const char *reason;
+	/* the person's canonical name (master_user) and DN, if found */
+	const char *person_name;
+	const char *person_dn;
+	/* the mailbox name the session runs as, and its DN, if found */
+	const char *target_name;
+	const char *target_dn;
+	/* quota in MB from the first quota attribute present, or NULL */
+	const char *quota_mb;
+	/* the decision, when one was made */
+	struct grant_decision decision;
+	/* what was checked, step by step (only if asked for) */
+	const char *const *trace;
+	unsigned int trace_count;
+};
+
+typedef void fa_lookup_callback_t(const struct fa_result *result,
+				  void *context);
+
+struct fa_lookup_request {
+	/* as typed; target NULL for an ordinary login (plain_logins) */
+	const char *person;
+	const char *target;
+	/* NULL: explain mode, no bind */
+	const char *password;
+	/* collect result->trace */
+	bool want_trace;
+};
+
+struct fa_context *fa_context_init(const struct fa_settings *set,
+				   struct fa_loop *loop);
+void fa_context_deinit(struct fa_context **ctx_p);
+
+/* fa_lookup_auth - authenticate and authorise; the callback runs from the
+   loop, never inside this call. The result is valid during the callback. */
+struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
+				 const struct fa_lookup_request *request,
+				 fa_lookup_callback_t *callback, void *context);
+/* fa_lookup_target - find a functional account by mailbox name (userdb) */
+struct fa_lookup *fa_lookup_target(struct fa_context *ctx, const char *target,
+				   bool want_trace,
+				   fa_lookup_callback_t *callback, void *context);
+/* fa_lookup_abort - stop; the callback is not called */
+void fa_lookup_abort(struct fa_lookup **lookup_p);
+
+/* fa_status_name - "granted", "denied", ... for log lines */
+const char *fa_status_name(enum fa_status status);
+
+#endif

@@ -1,0 +1,766 @@
+/* ldap-pool - asynchronous LDAP over reused connections (see ldap-pool.h).
+
+   Connects are blocking but bounded by ldap_timeout (libldap's network
+   timeout), and are retried at most once a second after a failure so a
+   dead directory costs each login nothing but a quick temporary failure.
+   StartTLS, when enabled, is negotiated during that connect. Everything
+   after the connect is asynchronous and driven by the host's loop. */
+
+#include "ldap-pool.h"
+#include "fa-settings.h"
+#include "arena.h"
+
+#include <ldap.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define LDAP_POOL_RECONNECT_MSECS 1000
+/* searches in flight on one connection before new ones queue */
+#define LDAP_CONN_MAX_PENDING 128
+/* bounds on what a server may send back for one search */
+#define LDAP_MAX_ENTRIES 64
+#define LDAP_MAX_VALUES 100000
+
+enum ldap_conn_state {
+	LDAP_CONN_DOWN,
+	/* connected, service bind in flight */
+	LDAP_CONN_BINDING,
+	LDAP_CONN_READY,
+};
+
+enum ldap_op_type {
+	LDAP_OP_SEARCH,
+	LDAP_OP_BIND,
+};
+
+struct ldap_conn {
+	struct ldap_pool *pool;
+	LDAP *ld;
+	enum ldap_conn_state state;
+	/* for person binds only, never for searches */
+	bool for_binds;
+	int service_bind_msgid;
+	struct fa_loop_io *io;
+	/* operations sent on this connection */
+	struct ldap_op *ops;
+	unsigned int pending;
+};
+
+struct ldap_op {
+	struct ldap_pool *pool;
+	enum ldap_op_type type;
+	/* NULL while queued */
+	struct ldap_conn *conn;
+	int msgid;
+	struct ldap_op *prev, *next;
+
+	struct arena *arena;
+	const char *base, *filter;
+	const char *const *attrs;
+	int size_limit;
+	struct ldap_entry *entries;
+	unsigned int entry_count;
+
+	const char *dn;
+	char *password;
+
+	struct fa_loop_timeout *timeout;
+	/* set when the result is delivered from a 0 ms timeout, so that no
+	   callback ever runs inside the call that started the operation */
+	bool late;
+	enum ldap_op_result late_result;
+	char late_error[256];
+
+	ldap_search_callback_t *search_callback;
+	ldap_bind_callback_t *bind_callback;
+	void *context;
+};
+
+struct ldap_pool {
+	const struct fa_settings *set;
+	struct fa_loop *loop;
+	struct ldap_conn *search_conns, *bind_conns;
+	/* operations waiting for a ready connection, oldest first */
+	struct ldap_op *search_queue, *bind_queue;
+	/* last failed connect, in monotonic msecs; 0 if none */
+	long long connect_failed_at;
+	/* operations whose result waits for a 0 ms timeout */
+	struct ldap_op *late_ops;
+};
+
+static void ldap_conn_input(void *context);
+static void ldap_pool_dispatch(struct ldap_pool *pool);
+
+static long long monotonic_msecs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pool_log(struct ldap_pool *pool, enum fa_log_level level,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void pool_log(struct ldap_pool *pool, enum fa_log_level level,
+		     const char *fmt, ...)
+{
+	char buf[512];
+	va_list args;
+
+	va_start(args, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, args);
+	va_end(args);
+	pool->loop->log(pool->loop, level, buf);
+}
+
+static void op_list_add(struct ldap_op **list, struct ldap_op *op)
+{
+	struct ldap_op *tail;
+
+	/* append: queues are FIFO */
+	op->next = NULL;
+	if (*list == NULL) {
+		op->prev = NULL;
+		*list = op;
+		return;
+	}
+	for (tail = *list; tail->next != NULL; tail = tail->next) ;
+	tail->next = op;
+	op->prev = tail;
+}
+
+static void op_list_remove(struct ldap_op **list, struct ldap_op *op)
+{
+	if (op->prev != NULL)
+		op->prev->next = op->next;
+	else
+		*list = op->next;
+	if (op->next != NULL)
+		op->next->prev = op->prev;
+	op->prev = op->next = NULL;
+}
+
+static struct ldap_op **op_home_list(struct ldap_op *op)
+{
+	if (op->conn != NULL)
+		return &op->conn->ops;
+	return op->type == LDAP_OP_SEARCH ?
+		&op->pool->search_queue : &op->pool->bind_queue;
+}
+
+static void op_free(struct ldap_op *op)
+{
+	if (op->timeout != NULL)
+		op->pool->loop->timeout_remove(op->pool->loop, &op->timeout);
+	if (op->password != NULL) {
+		memset(op->password, 0, strlen(op->password));
+		free(op->password);
+	}
+	free(op);
+}
+
+/* op_detach - take op off whatever list holds it */
+static void op_detach(struct ldap_op *op)
+{
+	if (op->late) {
+		op_list_remove(&op->pool->late_ops, op);
+		return;
+	}
+	op_list_remove(op_home_list(op), op);
+	if (op->conn != NULL) {
+		op->conn->pending--;
+		op->conn = NULL;
+	}
+}
+
+static void op_finish(struct ldap_op *op, enum ldap_op_result result,
+		      const char *error)
+{
+	op_detach(op);
+	if (op->timeout != NULL)
+		op->pool->loop->timeout_remove(op->pool->loop, &op->timeout);
+	if (op->type == LDAP_OP_SEARCH)
+		op->search_callback(result, error, op->entries,
+				    op->entry_count, op->context);
+	else
+		op->bind_callback(result, error, op->context);
+	op_free(op);
+}
+
+static void op_late_timeout(void *context)
+{
+	struct ldap_op *op = context;
+
+	op->timeout = NULL;
+	op_finish(op, op->late_result, op->late_error);
+}
+
+/* op_finish_later - end op from the loop; for results known at once */
+static void op_finish_later(struct ldap_op *op, enum ldap_op_result result,
+			    const char *error)
+{
+	op_detach(op);
+	if (op->timeout != NULL)
+		op->pool->loop->timeout_remove(op->pool->loop, &op->timeout);
+	op->late = true;
+	op->late_result = result;
+	snprintf(op->late_error, sizeof(op->late_error), "%s", error);
+	op_list_add(&op->pool->late_ops, op);
+	op->timeout = op->pool->loop->timeout_add(op->pool->loop, 0,
+						  op_late_timeout, op);
+}
+
+static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
+{
+	struct ldap_pool *pool = conn->pool;
+	struct ldap_op *op;
+
+	if (conn->io != NULL)
+		pool->loop->io_remove(pool->loop, &conn->io);
+	if (conn->ld != NULL) {
+		ldap_unbind_ext(conn->ld, NULL, NULL);
+		conn->ld = NULL;
+	}
+	conn->state = LDAP_CONN_DOWN;
+	while ((op = conn->ops) != NULL)
+		op_finish_later(op, LDAP_OP_TEMPFAIL, reason);
+}
+
+static void op_timeout(void *context)
+{
+	struct ldap_op *op = context;
+	struct ldap_conn *conn = op->conn;
+	char reason[128];
+
+	op->timeout = NULL;
+	snprintf(reason, sizeof(reason), "LDAP %s timed out after %u s",
+		 op->type == LDAP_OP_SEARCH ? "search" : "bind",
+		 op->pool->set->ldap_timeout);
+	if (conn == NULL) {
+		/* still queued: no connection became ready in time */
+		op_finish(op, LDAP_OP_TEMPFAIL, reason);
+		return;
+	}
+	/* a server that does not answer one request is not trusted with
+	   the next: drop the connection and everything on it */
+	pool_log(op->pool, FA_LOG_ERROR, "%s; reconnecting", reason);
+	ldap_conn_disconnect(conn, reason);
+	ldap_pool_dispatch(op->pool);
+}
+
+static int ldap_conn_set_options(struct ldap_conn *conn, const char **error_r)
+{
+	const struct fa_settings *set = conn->pool->set;
+	struct timeval tv = { .tv_sec = set->ldap_timeout, .tv_usec = 0 };
+	int version = LDAP_VERSION3, require, zero = 0, ret;
+
+
+	static const int require_map[] = {
+		[FA_TLS_REQUIRE_NEVER] = LDAP_OPT_X_TLS_NEVER,
+		[FA_TLS_REQUIRE_ALLOW] = LDAP_OPT_X_TLS_ALLOW,
+		[FA_TLS_REQUIRE_TRY] = LDAP_OPT_X_TLS_TRY,
+		[FA_TLS_REQUIRE_DEMAND] = LDAP_OPT_X_TLS_DEMAND,
+	};
+
+	ldap_set_option(conn->ld, LDAP_OPT_PROTOCOL_VERSION, &version);
+	ldap_set_option(conn->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
+	ldap_set_option(conn->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
+	ldap_set_option(conn->ld, LDAP_OPT_DEREF, &zero);
+	if (!set->ldap_starttls && strstr(set->ldap_uris, "ldaps://") == NULL)
+		return 0;
+	require = require_map[set->ldap_tls_require_cert];
+	ret = ldap_set_option(conn->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
+	if (ret == LDAP_SUCCESS && set->ldap_tls_ca_file[0] != '\0')
+		ret = ldap_set_option(conn->ld, LDAP_OPT_X_TLS_CACERTFILE,
+				      set->ldap_tls_ca_file);
+	if (ret == LDAP_SUCCESS && set->ldap_tls_ca_dir[0] != '\0')
+		ret = ldap_set_option(conn->ld, LDAP_OPT_X_TLS_CACERTDIR,
+				      set->ldap_tls_ca_dir);
+	if (ret == LDAP_SUCCESS)
+		ret = ldap_set_option(conn->ld, LDAP_OPT_X_TLS_NEWCTX, &zero);
+	if (ret != LDAP_SUCCESS) {
+		*error_r = ldap_err2string(ret);
+		return -1;
+	}
+	return 0;
+}
+
+/* ldap_conn_connect - connect (blocking, bounded by the network timeout),
+   negotiate StartTLS, and start the service bind of search connections */
+static int ldap_conn_connect(struct ldap_conn *conn)
+{
+	struct ldap_pool *pool = conn->pool;
+	const struct fa_settings *set = pool->set;
+	const char *error = NULL;
+	struct berval cred;
+	int ret, fd = -1;
+
+	ret = ldap_initialize(&conn->ld, set->ldap_uris);
+	if (ret != LDAP_SUCCESS) {
+		error = ldap_err2string(ret);
+	} else if (ldap_conn_set_options(conn, &error) < 0) {
+		/* error set */
+	} else if ((ret = ldap_connect(conn->ld)) != LDAP_SUCCESS) {
+		error = ldap_err2string(ret);
+	} else if (set->ldap_starttls &&
+		   (ret = ldap_start_tls_s(conn->ld, NULL, NULL)) != LDAP_SUCCESS) {
+		error = ldap_err2string(ret);
+	} else if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+		   fd < 0) {
+		error = "no socket after connect";
+	}
+	if (error != NULL) {
+		pool_log(pool, FA_LOG_ERROR,
+			 "LDAP connect to %s failed: %s%s", set->ldap_uris, error,
+			 set->ldap_starttls ? " (StartTLS enabled)" : "");
+		ldap_conn_disconnect(conn, "LDAP server unreachable");
+		pool->connect_failed_at = monotonic_msecs();
+		return -1;
+	}
+	pool->connect_failed_at = 0;
+	conn->io = pool->loop->io_add(pool->loop, fd, ldap_conn_input, conn);
+
+	if (conn->for_binds || set->ldap_bind_dn[0] == '\0') {
+		conn->state = LDAP_CONN_READY;
+		return 0;
+	}
+	cred.bv_val = (char *)set->ldap_bind_password;
+	cred.bv_len = strlen(set->ldap_bind_password);
+	ret = ldap_sasl_bind(conn->ld, set->ldap_bind_dn, LDAP_SASL_SIMPLE,
+			     &cred, NULL, NULL, &conn->service_bind_msgid);
+	if (ret != LDAP_SUCCESS) {
+		pool_log(pool, FA_LOG_ERROR, "LDAP service bind as %s failed: %s",
+			 set->ldap_bind_dn, ldap_err2string(ret));
+		ldap_conn_disconnect(conn, "LDAP service bind failed");
+		pool->connect_failed_at = monotonic_msecs();
+		return -1;
+	}
+	conn->state = LDAP_CONN_BINDING;
+	return 0;
+}
+
+static bool ldap_pool_may_connect(struct ldap_pool *pool)
+{
+	return pool->connect_failed_at == 0 ||
+		monotonic_msecs() - pool->connect_failed_at >=
+		LDAP_POOL_RECONNECT_MSECS;
+}
+
+static void ldap_op_send(struct ldap_conn *conn, struct ldap_op *op)
+{
+	struct timeval tv = { .tv_sec = conn->pool->set->ldap_timeout };
+	struct berval cred;
+	int ret;
+
+	if (op->type == LDAP_OP_SEARCH) {
+		ret = ldap_search_ext(conn->ld, op->base, LDAP_SCOPE_SUBTREE,
+				      op->filter, (char **)op->attrs, 0,
+				      NULL, NULL, &tv, op->size_limit,
+				      &op->msgid);
+	} else {
+		cred.bv_val = op->password;
+		cred.bv_len = strlen(op->password);
+		ret = ldap_sasl_bind(conn->ld, op->dn, LDAP_SASL_SIMPLE,
+				     &cred, NULL, NULL, &op->msgid);
+	}
+	op_list_remove(op_home_list(op), op);
+	op->conn = conn;
+	conn->pending++;
+	op_list_add(&conn->ops, op);
+	if (ret != LDAP_SUCCESS) {
+		char reason[128];
+
+		snprintf(reason, sizeof(reason), "LDAP request failed: %s",
+			 ldap_err2string(ret));
+		pool_log(conn->pool, FA_LOG_ERROR, "%s; reconnecting", reason);
+		ldap_conn_disconnect(conn, reason);
+	}
+}
+
+static struct ldap_conn *
+ldap_pool_pick(struct ldap_pool *pool, struct ldap_conn *conns,
+	       unsigned int count, unsigned int max_pending, bool *connecting_r)
+{
+	struct ldap_conn *best = NULL;
+	unsigned int i;
+
+	*connecting_r = false;
+	for (i = 0; i < count; i++) {
+		if (conns[i].state == LDAP_CONN_BINDING)
+			*connecting_r = true;
+		if (conns[i].state != LDAP_CONN_READY ||
+		    conns[i].pending >= max_pending)
+			continue;
+		if (best == NULL || conns[i].pending < best->pending)
+			best = &conns[i];
+	}
+	if (best != NULL)
+		return best;
+	/* bring up one more connection, if allowed */
+	for (i = 0; i < count; i++) {
+		if (conns[i].state == LDAP_CONN_DOWN &&
+		    ldap_pool_may_connect(pool)) {
+			if (ldap_conn_connect(&conns[i]) < 0)
+				return NULL;
+			if (conns[i].state == LDAP_CONN_READY)
+				return &conns[i];
+			*connecting_r = true;
+			return NULL;
+		}
+	}
+	return NULL;
+}
+
+/* ldap_pool_dispatch_queue - send queued ops while connections take them */
+static void ldap_pool_dispatch_queue(struct ldap_pool *pool,
+				     struct ldap_op **queue,
+				     struct ldap_conn *conns,
+				     unsigned int count, unsigned int max_pending)
+{
+	struct ldap_conn *conn;
+	bool connecting, any_up;
+	unsigned int i;
+
+	while (*queue != NULL) {
+		conn = ldap_pool_pick(pool, conns, count, max_pending,
+				      &connecting);
+		if (conn != NULL) {
+			ldap_op_send(conn, *queue);
+			continue;
+		}
+		if (connecting)
+			return;
+		any_up = false;
+		for (i = 0; i < count; i++)
+			any_up = any_up || conns[i].state != LDAP_CONN_DOWN;
+		if (any_up)
+			return;
+		/* nothing is up and nothing may connect now: fail fast */
+		while (*queue != NULL)
+			op_finish_later(*queue, LDAP_OP_TEMPFAIL,
+					"LDAP server unreachable");
+	}
+}
+
+static void ldap_pool_dispatch(struct ldap_pool *pool)
+{
+	ldap_pool_dispatch_queue(pool, &pool->search_queue, pool->search_conns,
+				 pool->set->ldap_connections,
+				 LDAP_CONN_MAX_PENDING);
+	ldap_pool_dispatch_queue(pool, &pool->bind_queue, pool->bind_conns,
+				 pool->set->ldap_bind_connections, 1);
+}
+
+static void ldap_op_save_entry(struct ldap_op *op, LDAP *ld, LDAPMessage *msg)
+{
+	struct ldap_entry *entries, *entry;
+	struct ldap_attr *attrs;
+	struct berval **vals;
+	BerElement *ber;
+	unsigned int attr_count = 0, i, n;
+	const char **values;
+	char *dn, *name;
+
+	if (op->entry_count >= LDAP_MAX_ENTRIES)
+		return;
+	entries = arena_alloc(op->arena, sizeof(*entries) * (op->entry_count + 1));
+	if (op->entry_count > 0)
+		memcpy(entries, op->entries, sizeof(*entries) * op->entry_count);
+	op->entries = entries;
+	entry = &entries[op->entry_count++];
+
+	dn = ldap_get_dn(ld, msg);
+	entry->dn = arena_strdup(op->arena, dn != NULL ? dn : "");
+	ldap_memfree(dn);
+
+	for (i = 0; op->attrs[i] != NULL; i++) ;
+	attrs = arena_alloc(op->arena, sizeof(*attrs) * (i + 1));
+	for (name = ldap_first_attribute(ld, msg, &ber); name != NULL;
+	     name = ldap_next_attribute(ld, msg, ber)) {
+		vals = ldap_get_values_len(ld, msg, name);
+		if (attr_count <= i && vals != NULL) {
+			n = (unsigned int)ldap_count_values_len(vals);
+			if (n > LDAP_MAX_VALUES)
+				n = LDAP_MAX_VALUES;
+			values = arena_alloc(op->arena, sizeof(*values) * (n + 1));
+			for (unsigned int v = 0; v < n; v++) {
+				values[v] = arena_strndup(op->arena,
+					vals[v]->bv_val, vals[v]->bv_len);
+			}
+			attrs[attr_count].name = arena_strdup(op->arena, name);
+			attrs[attr_count].values = values;
+			attrs[attr_count].value_count = n;
+			attr_count++;
+		}
+		ldap_value_free_len(vals);
+		ldap_memfree(name);
+	}
+	if (ber != NULL)
+		ber_free(ber, 0);
+	entry->attrs = attrs;
+	entry->attr_count = attr_count;
+}
+
+static void ldap_op_result(struct ldap_conn *conn, struct ldap_op *op,
+			   LDAPMessage *msg)
+{
+	char *matched = NULL, *text = NULL, reason[256];
+	int code = LDAP_OTHER, ret;
+
+	ret = ldap_parse_result(conn->ld, msg, &code, &matched, &text,
+				NULL, NULL, 0);
+	if (ret != LDAP_SUCCESS)
+		code = ret;
+	snprintf(reason, sizeof(reason), "%s (%d)%s%s", ldap_err2string(code),
+		 code, text != NULL && *text != '\0' ? ": " : "",
+		 text != NULL ? text : "");
+	ldap_memfree(matched);
+	ldap_memfree(text);
+
+	if (op->type == LDAP_OP_BIND) {
+		/* only an explicit success counts; the credential codes
+		   deny; anything else is the directory's trouble */
+		if (code == LDAP_SUCCESS)
+			op_finish(op, LDAP_OP_OK, NULL);
+		else if (code == LDAP_INVALID_CREDENTIALS ||
+			 code == LDAP_INAPPROPRIATE_AUTH ||
+			 code == LDAP_UNWILLING_TO_PERFORM ||
+			 code == LDAP_INSUFFICIENT_ACCESS)
+			op_finish(op, LDAP_OP_INVALID_CREDENTIALS, reason);
+		else
+			op_finish(op, LDAP_OP_TEMPFAIL, reason);
+		return;
+	}
+	if (code == LDAP_SUCCESS || code == LDAP_SIZELIMIT_EXCEEDED ||
+	    code == LDAP_NO_SUCH_OBJECT) {
+		if (code == LDAP_NO_SUCH_OBJECT) {
+			pool_log(conn->pool, FA_LOG_WARNING,
+				 "LDAP search base %s does not exist", op->base);
+		}
+		op_finish(op, LDAP_OP_OK, NULL);
+	} else {
+		op_finish(op, LDAP_OP_TEMPFAIL, reason);
+	}
+}
+
+static struct ldap_op *ldap_conn_find_op(struct ldap_conn *conn, int msgid)
+{
+	struct ldap_op *op;
+
+	for (op = conn->ops; op != NULL; op = op->next) {
+		if (op->msgid == msgid)
+			return op;
+	}
+	return NULL;
+}
+
+static void ldap_conn_service_bind_result(struct ldap_conn *conn,
+					  LDAPMessage *msg)
+{
+	int code = LDAP_OTHER;
+
+	if (ldap_parse_result(conn->ld, msg, &code, NULL, NULL, NULL, NULL,
+			      0) != LDAP_SUCCESS || code != LDAP_SUCCESS) {
+		pool_log(conn->pool, FA_LOG_ERROR,
+			 "LDAP service bind as %s failed: %s",
+			 conn->pool->set->ldap_bind_dn, ldap_err2string(code));
+		ldap_conn_disconnect(conn, "LDAP service bind failed");
+		conn->pool->connect_failed_at = monotonic_msecs();
+		return;
+	}
+	conn->state = LDAP_CONN_READY;
+}
+
+static void ldap_conn_input(void *context)
+{
+	struct ldap_conn *conn = context;
+	struct timeval zero = { 0, 0 };
+	LDAPMessage *msg;
+	struct ldap_op *op;
+	int ret, msgid, err = LDAP_SERVER_DOWN;
+
+	while (conn->ld != NULL &&
+	       (ret = ldap_result(conn->ld, LDAP_RES_ANY, LDAP_MSG_ONE,
+				  &zero, &msg)) != 0) {
+		if (ret < 0) {
+			char reason[128];
+
+			ldap_get_option(conn->ld, LDAP_OPT_RESULT_CODE, &err);
+			snprintf(reason, sizeof(reason),
+				 "LDAP connection lost: %s", ldap_err2string(err));
+			pool_log(conn->pool, FA_LOG_ERROR, "%s", reason);
+			ldap_conn_disconnect(conn, reason);
+			break;
+		}
+		msgid = ldap_msgid(msg);
+		if (conn->state == LDAP_CONN_BINDING &&
+		    msgid == conn->service_bind_msgid) {
+			ldap_conn_service_bind_result(conn, msg);
+		} else if ((op = ldap_conn_find_op(conn, msgid)) == NULL) {
+			/* answer to an abandoned or cancelled request */
+		} else if (ret == LDAP_RES_SEARCH_ENTRY) {
+			ldap_op_save_entry(op, conn->ld, msg);
+		} else if (ret == LDAP_RES_SEARCH_RESULT || ret == LDAP_RES_BIND) {
+			ldap_op_result(conn, op, msg);
+		}
+		ldap_msgfree(msg);
+	}
+	ldap_pool_dispatch(conn->pool);
+}
+
+static struct ldap_op *ldap_op_new(struct ldap_pool *pool,
+				   enum ldap_op_type type, void *context)
+{
+	struct ldap_op *op = calloc(1, sizeof(*op));
+
+	if (op == NULL)
+		abort();
+	op->pool = pool;
+	op->type = type;
+	op->context = context;
+	op->msgid = -1;
+	return op;
+}
+
+static void ldap_op_start(struct ldap_op *op)
+{
+	struct ldap_pool *pool = op->pool;
+
+	op->timeout = pool->loop->timeout_add(pool->loop,
+					      pool->set->ldap_timeout * 1000,
+					      op_timeout, op);
+	op_list_add(op_home_list(op), op);
+	ldap_pool_dispatch(pool);
+}
+
+struct ldap_op *
+ldap_pool_search(struct ldap_pool *pool, struct arena *arena,
+		 const char *base, const char *filter,
+		 const char *const *attrs, int size_limit,
+		 ldap_search_callback_t *callback, void *context)
+{
+	struct ldap_op *op = ldap_op_new(pool, LDAP_OP_SEARCH, context);
+
+	op->arena = arena;
+	op->base = base;
+	op->filter = filter;
+	op->attrs = attrs;
+	op->size_limit = size_limit;
+	op->search_callback = callback;
+	ldap_op_start(op);
+	return op;
+}
+
+struct ldap_op *
+ldap_pool_bind(struct ldap_pool *pool, const char *dn, const char *password,
+	       ldap_bind_callback_t *callback, void *context)
+{
+	struct ldap_op *op = ldap_op_new(pool, LDAP_OP_BIND, context);
+
+	op->dn = dn;
+	op->bind_callback = callback;
+	if (password == NULL || password[0] == '\0') {
+		op_list_add(op_home_list(op), op);
+		op_finish_later(op, LDAP_OP_INVALID_CREDENTIALS,
+				"empty password (would be an anonymous bind)");
+		return op;
+	}
+	op->password = strdup(password);
+	if (op->password == NULL)
+		abort();
+	ldap_op_start(op);
+	return op;
+}
+
+void ldap_op_cancel(struct ldap_op **op_p)
+{
+	struct ldap_op *op = *op_p;
+	struct ldap_conn *conn;
+
+	if (op == NULL)
+		return;
+	*op_p = NULL;
+	conn = op->late ? NULL : op->conn;
+	op_detach(op);
+	if (conn != NULL && conn->ld != NULL && op->msgid >= 0) {
+		if (op->type == LDAP_OP_BIND) {
+			/* a bind cannot be abandoned cleanly: start over */
+			ldap_conn_disconnect(conn, "bind cancelled");
+		} else {
+			(void)ldap_abandon_ext(conn->ld, op->msgid, NULL, NULL);
+		}
+	}
+	op_free(op);
+}
+
+struct ldap_pool *ldap_pool_init(const struct fa_settings *set,
+				 struct fa_loop *loop)
+{
+	struct ldap_pool *pool = calloc(1, sizeof(*pool));
+	unsigned int i;
+
+	if (pool == NULL)
+		abort();
+	pool->set = set;
+	pool->loop = loop;
+	pool->search_conns = calloc(set->ldap_connections,
+				    sizeof(*pool->search_conns));
+	pool->bind_conns = calloc(set->ldap_bind_connections,
+				  sizeof(*pool->bind_conns));
+	if (pool->search_conns == NULL || pool->bind_conns == NULL)
+		abort();
+	for (i = 0; i < set->ldap_connections; i++)
+		pool->search_conns[i].pool = pool;
+	for (i = 0; i < set->ldap_bind_connections; i++) {
+		pool->bind_conns[i].pool = pool;
+		pool->bind_conns[i].for_binds = true;
+	}
+	return pool;
+}
+
+void ldap_pool_deinit(struct ldap_pool **pool_p)
+{
+	struct ldap_pool *pool = *pool_p;
+	struct ldap_op *op;
+	unsigned int i;
+
+	if (pool == NULL)
+		return;
+	*pool_p = NULL;
+	for (i = 0; i < pool->set->ldap_connections; i++)
+		ldap_conn_disconnect(&pool->search_conns[i], "shutting down");
+	for (i = 0; i < pool->set->ldap_bind_connections; i++)
+		ldap_conn_disconnect(&pool->bind_conns[i], "shutting down");
+	while ((op = pool->search_queue) != NULL)
+		op_finish(op, LDAP_OP_TEMPFAIL, "shutting down");
+	while ((op = pool->bind_queue) != NULL)
+		op_finish(op, LDAP_OP_TEMPFAIL, "shutting down");
+	while ((op = pool->late_ops) != NULL)
+		op_finish(op, op->late_result, op->late_error);
+	free(pool->search_conns);
+	free(pool->bind_conns);
+	free(pool);
+}
+
+const struct ldap_attr *
+ldap_entry_attr(const struct ldap_entry *entry, const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < entry->attr_count; i++) {
+		if (strcasecmp(entry->attrs[i].name, name) == 0)
+			return &entry->attrs[i];
+	}
+	return NULL;
+}
+
+const char *ldap_entry_first(const struct ldap_entry *entry, const char *name)
+{
+	const struct ldap_attr *attr = ldap_entry_attr(entry, name);
+
+	return attr == NULL || attr->value_count == 0 ? NULL : attr->values[0];
+}
