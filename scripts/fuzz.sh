@@ -1,0 +1,23 @@
+#!/bin/sh
+# fuzz.sh [SECONDS] - build the libFuzzer targets (clang, ASan+UBSan) for
+# the login splitter, the config parser and the ACL decision, and run each
+# for SECONDS (default 60). Builds in build-fuzz/, crashes land there too.
+set -eu
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+out=build-fuzz
+mkdir -p "$out"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc"
+core="src/arena.c src/acl-right.c src/login-split.c src/var-template.c
+src/ldap-filter.c src/fa-settings.c src/grant-decide.c"
+for target in login-split settings acl; do
+	# shellcheck disable=SC2086 # word lists
+	clang $flags -o "$out/fuzz-$target" "tests/fuzz/fuzz-$target.c" $core
+	mkdir -p "$out/corpus-$target"
+	echo "fuzz-$target: ${secs}s"
+	"$out/fuzz-$target" -max_total_time="$secs" -max_len=4096 \
+		-artifact_prefix="$out/" "$out/corpus-$target" \
+		2>"$out/fuzz-$target.log" ||
+		{ tail -40 "$out/fuzz-$target.log"; exit 1; }
+	grep -E '^(#[0-9]+ +DONE|Done)' "$out/fuzz-$target.log" | tail -1
+done
