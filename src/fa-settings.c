@@ -462,7 +462,8 @@ int fa_settings_parse(const char *name, const char *text, size_t size,
 		      struct fa_settings **set_r, const char **error_r)
 {
 	struct fa_settings *set;
-	bool seen[FA_SETTING_COUNT] = { false };
+	/* line of each key, 0 if not in the file */
+	unsigned int lines[FA_SETTING_COUNT] = { 0 };
 	const struct fa_setting_def *def;
 	const char *line_start, *line_end, *error;
 	char line[FA_SETTINGS_MAX_LINE], *key, *value;
@@ -509,12 +510,12 @@ int fa_settings_parse(const char *name, const char *text, size_t size,
 					    name, line_no, key);
 			goto fail;
 		}
-		if (seen[def - fa_setting_defs]) {
+		if (lines[def - fa_setting_defs] != 0) {
 			*error_r = fa_error("%s:%u: '%s' is set twice",
 					    name, line_no, key);
 			goto fail;
 		}
-		seen[def - fa_setting_defs] = true;
+		lines[def - fa_setting_defs] = line_no;
 		if (fa_setting_set(set, def, value, &error) < 0) {
 			*error_r = fa_error("%s:%u: %s: %s", name, line_no,
 					    key, error);
@@ -522,14 +523,24 @@ int fa_settings_parse(const char *name, const char *text, size_t size,
 		}
 	}
 	for (i = 0; i < FA_SETTING_COUNT; i++) {
-		if (fa_setting_defs[i].default_value == NULL && !seen[i]) {
+		if (fa_setting_defs[i].default_value == NULL && lines[i] == 0) {
 			*error_r = fa_error("%s: missing required setting '%s'",
 					    name, fa_setting_defs[i].key);
 			goto fail;
 		}
 	}
 	if (fa_settings_finish(set, &error) < 0) {
-		*error_r = fa_error("%s: %s", name, error);
+		/* errors about one key start with "key:"; point at its line */
+		const char *colon = strchr(error, ':');
+
+		def = colon == NULL ? NULL :
+			fa_setting_find(arena_strndup(&set->arena, error,
+						      (size_t)(colon - error)));
+		if (def != NULL && lines[def - fa_setting_defs] != 0)
+			*error_r = fa_error("%s:%u: %s", name,
+					    lines[def - fa_setting_defs], error);
+		else
+			*error_r = fa_error("%s: %s", name, error);
 		goto fail;
 	}
 	*set_r = set;
