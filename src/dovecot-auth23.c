@@ -79,30 +79,55 @@ functional_io_add(struct fa_loop *loop ATTR_UNUSED, int fd,
 }
 
 static void functional_io_remove(struct fa_loop *loop ATTR_UNUSED,
-				 struct fa_loop_io **io_p)
+				 struct fa_loop_io **io_p, bool closed)
 {
 	struct io *io = (struct io *)*io_p;
 
-	io_remove(&io);
+	if (closed)
+		io_remove_closed(&io);
+	else
+		io_remove(&io);
 	*io_p = NULL;
+}
+
+/* fa_loop timeouts fire once; Dovecot's repeat until removed */
+struct fa_loop_timeout {
+	struct timeout *to;
+	fa_loop_callback_t *callback;
+	void *context;
+};
+
+static void functional_timeout_fired(struct fa_loop_timeout *timeout)
+{
+	fa_loop_callback_t *callback = timeout->callback;
+	void *context = timeout->context;
+
+	timeout_remove(&timeout->to);
+	i_free(timeout);
+	callback(context);
 }
 
 static struct fa_loop_timeout *
 functional_timeout_add(struct fa_loop *loop ATTR_UNUSED, unsigned int msecs,
 		       fa_loop_callback_t *callback, void *context)
 {
-	return (struct fa_loop_timeout *)
-		(timeout_add_short)(msecs, __FILE__, __LINE__,
-				    callback, context);
+	struct fa_loop_timeout *timeout = i_new(struct fa_loop_timeout, 1);
+
+	timeout->callback = callback;
+	timeout->context = context;
+	timeout->to = timeout_add_short(msecs, functional_timeout_fired,
+					timeout);
+	return timeout;
 }
 
 static void functional_timeout_remove(struct fa_loop *loop ATTR_UNUSED,
 				      struct fa_loop_timeout **timeout_p)
 {
-	struct timeout *to = (struct timeout *)*timeout_p;
+	struct fa_loop_timeout *timeout = *timeout_p;
 
-	timeout_remove(&to);
 	*timeout_p = NULL;
+	timeout_remove(&timeout->to);
+	i_free(timeout);
 }
 
 static void functional_log(struct fa_loop *loop ATTR_UNUSED,

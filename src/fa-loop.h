@@ -6,6 +6,8 @@
    process provides its ioloop (dovecot-auth23.c); the CLI provides poll()
    (poll-loop.c). The core never blocks waiting for the directory. */
 
+#include <stdbool.h>
+
 struct fa_loop_io;
 struct fa_loop_timeout;
 
@@ -23,7 +25,9 @@ struct fa_loop {
 	struct fa_loop_io *(*io_add)(struct fa_loop *loop, int fd,
 				     fa_loop_callback_t *callback,
 				     void *context);
-	void (*io_remove)(struct fa_loop *loop, struct fa_loop_io **io_p);
+	/* closed: the fd was already closed (by libldap, after an error) */
+	void (*io_remove)(struct fa_loop *loop, struct fa_loop_io **io_p,
+			  bool closed);
 	/* call callback once after msecs, unless removed first */
 	struct fa_loop_timeout *(*timeout_add)(struct fa_loop *loop,
 					       unsigned int msecs,

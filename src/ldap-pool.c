@@ -45,6 +45,8 @@ struct ldap_conn {
 	bool for_binds;
 	int service_bind_msgid;
 	struct fa_loop_io *io;
+	/* the socket io watches */
+	int fd;
 	/* operations sent on this connection */
 	struct ldap_op *ops;
 	unsigned int pending;
@@ -219,8 +221,14 @@ static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
 	struct ldap_pool *pool = conn->pool;
 	struct ldap_op *op;
 
-	if (conn->io != NULL)
-		pool->loop->io_remove(pool->loop, &conn->io);
+	if (conn->io != NULL) {
+		int fd = -1;
+
+		/* after a read error libldap may have closed the socket */
+		if (conn->ld != NULL)
+			(void)ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd);
+		pool->loop->io_remove(pool->loop, &conn->io, fd != conn->fd);
+	}
 	if (conn->ld != NULL) {
 		ldap_unbind_ext(conn->ld, NULL, NULL);
 		conn->ld = NULL;
@@ -322,6 +330,7 @@ static int ldap_conn_connect(struct ldap_conn *conn)
 		return -1;
 	}
 	pool->connect_failed_at = 0;
+	conn->fd = fd;
 	conn->io = pool->loop->io_add(pool->loop, fd, ldap_conn_input, conn);
 
 	if (conn->for_binds || set->ldap_bind_dn[0] == '\0') {

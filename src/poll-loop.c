@@ -56,9 +56,11 @@ poll_io_add(struct fa_loop *_loop, int fd, fa_loop_callback_t *callback,
 	abort();
 }
 
-static void poll_io_remove(struct fa_loop *loop, struct fa_loop_io **io_p)
+static void poll_io_remove(struct fa_loop *loop, struct fa_loop_io **io_p,
+			   bool closed)
 {
 	(void)loop;
+	(void)closed;
 	(*io_p)->used = false;
 	*io_p = NULL;
 }

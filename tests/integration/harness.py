@@ -1,0 +1,756 @@
+"""Integration-test harness: real slapd and real Dovecot on 127.0.0.1.
+
+What it starts:
+  Slapd    `slapd -d 0 -f slapd.conf -h ldap://127.0.0.1:PORT/` (as user
+           openldap where it exists), an mdb database loaded with slapadd
+           from fixtures/directory.ldif and the schemas of schema/.
+  Dovecot  `dovecot -F -c dovecot.conf`: IMAP and POP3 on free 127.0.0.1
+           ports, an auth-client socket for fast auth tests, and the
+           project's dovecot-example.conf included (functional passdb/userdb
+           first, then the site's LDAP passdb/userdb of site-ldap.conf.ext).
+
+Where files go: every server keeps everything (config, database, sockets,
+logs, mail) under its own tempfile.mkdtemp() directory (/tmp/fa-slapd-*,
+/tmp/fa-dovecot-*), printed in errors; set FA_KEEP_TMP=1 to keep them
+after the run. Servers listen on 127.0.0.1 only and are stopped by PID in
+cleanup(), in context-manager exit and at interpreter exit (atexit), also
+when a test fails. Nothing is installed or changed outside the temp dirs.
+
+Used by test_login.py, and meant for the demo script and benchmarks too.
+Debian 12's /usr/bin/python3 standard library only; run as root.
+"""
+
+import atexit
+import base64
+import grp
+import imaplib
+import itertools
+import os
+import poplib
+import pwd
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import namedtuple
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+
+SYSTEM_SCHEMA_DIR = "/etc/ldap/schema"
+TEST_SCHEMA = os.path.join(HERE, "schema", "ucs-test.schema")
+SCHEMA_FILES = [os.path.join(SYSTEM_SCHEMA_DIR, name + ".schema")
+                for name in ("core", "cosine", "inetorgperson", "nis")
+                ] + [TEST_SCHEMA]
+FIXTURE_LDIF = os.path.join(HERE, "fixtures", "directory.ldif")
+EXAMPLE_CONF = os.path.join(TOP, "dovecot-example.conf")
+PLUGIN_CONF_EXAMPLE = os.path.join(TOP, "functional-accounts.conf.example")
+SITE_LDAP_TEMPLATE = os.path.join(HERE, "site-ldap.conf.ext")
+MODULE_PATH = "/usr/lib/dovecot/modules/auth/libauthdb_functional.so"
+
+BASE_DN = "dc=example,dc=com"
+ADMIN_DN = "cn=admin," + BASE_DN
+ADMIN_PASSWORD = "admin-secret"
+SERVICE_DN = "cn=dovecot,cn=users," + BASE_DN
+SERVICE_PASSWORD = "service-secret"
+# Every password of the fixture (tests check none of them reaches a log).
+PASSWORDS = {
+    "alice": "alice-secret", "bob": "bob-secret", "carol": "carol-secret",
+    "dave": "dave-secret", "erin": "erin-secret", "alice2": "special-secret",
+    "dovecot": SERVICE_PASSWORD, "admin": ADMIN_PASSWORD,
+}
+
+KEEP_TMP = bool(os.environ.get("FA_KEEP_TMP"))
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _user_ids(name):
+    """(uid, gid) of a system user, or None if it does not exist."""
+    try:
+        pw = pwd.getpwnam(name)
+    except KeyError:
+        return None
+    return pw.pw_uid, pw.pw_gid
+
+
+def _chown_tree(path, uid, gid):
+    os.chown(path, uid, gid)
+    for root, dirs, files in os.walk(path):
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), uid, gid)
+
+
+def _wait_for(check, timeout, what, proc=None, log=None):
+    """Poll check() until true; fail early if proc died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError("%s: process exited with %s\n%s" % (
+                what, proc.returncode, log() if log else ""))
+        time.sleep(0.1)
+    raise RuntimeError("%s: not ready after %ss\n%s" % (
+        what, timeout, log() if log else ""))
+
+
+def _make_tmpdir(tmpdir, prefix):
+    if tmpdir is None:
+        tmpdir = tempfile.mkdtemp(prefix=prefix)
+    os.makedirs(tmpdir, exist_ok=True)
+    # traversable (not listable) by the unprivileged server users
+    os.chmod(tmpdir, 0o711)
+    return tmpdir
+
+
+def _listening(port):
+    """Is a TCP socket listening on 127.0.0.1:port (from /proc/net/tcp)?"""
+    want = "0100007F:%04X" % port
+    with open("/proc/net/tcp") as f:
+        return any(cols[1] == want and cols[3] == "0A"
+                   for cols in (line.split() for line in f))
+
+
+def _tail(path, lines=40):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --- process bookkeeping: stop everything at exit ---------------------------
+
+_LIVE = []
+
+
+def _cleanup_all():
+    for server in list(_LIVE):
+        try:
+            server.cleanup()
+        except Exception as e:  # keep stopping the others
+            print("harness: cleanup of %r failed: %s" % (server, e),
+                  file=sys.stderr)
+
+
+atexit.register(_cleanup_all)
+if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+    # a killed test run still stops its servers (via atexit)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
+class _Server:
+    """Common part: a subprocess started in its own session, a tmpdir."""
+    proc = None
+    tmpdir = None
+    _owns_tmpdir = False
+
+    def _spawn(self, argv, out_path):
+        with open(out_path, "ab") as out:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        if self not in _LIVE:
+            _LIVE.append(self)
+
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def _kill(self, timeout=10):
+        """SIGTERM the PID we started, SIGKILL its process group if stuck."""
+        if not self.running():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(5)
+
+    def cleanup(self):
+        """stop() and remove the temp dir (kept with FA_KEEP_TMP=1)."""
+        try:
+            self.stop()
+        finally:
+            if self in _LIVE:
+                _LIVE.remove(self)
+            if self._owns_tmpdir and not KEEP_TMP and self.tmpdir:
+                shutil.rmtree(self.tmpdir, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+# --- slapd -------------------------------------------------------------------
+
+class Slapd(_Server):
+    """A private slapd with the test schema and fixture.
+
+    Slapd(tmpdir=None, schema_files=SCHEMA_FILES, ldif=FIXTURE_LDIF,
+          port=None, start=True)
+    .uri, .port, .tmpdir, .log_path; .start(), .stop(), .cleanup(),
+    .ldapsearch(filter, *attrs, bind_dn=None, password=None, base=BASE_DN)
+    """
+
+    def __init__(self, tmpdir=None, schema_files=None, ldif=FIXTURE_LDIF,
+                 port=None, start=True):
+        self._owns_tmpdir = tmpdir is None
+        self.tmpdir = _make_tmpdir(tmpdir, "fa-slapd-")
+        self.port = port or free_port()
+        self.uri = "ldap://127.0.0.1:%d/" % self.port
+        self.conf_path = os.path.join(self.tmpdir, "slapd.conf")
+        self.db_dir = os.path.join(self.tmpdir, "db")
+        self.log_path = os.path.join(self.tmpdir, "slapd.log")
+        self.ids = _user_ids("openldap")
+        try:
+            self._write_conf(schema_files or SCHEMA_FILES)
+            self._load(ldif)
+            if start:
+                self.start()
+        except BaseException:
+            self.cleanup()
+            raise
+
+    def __repr__(self):
+        return "Slapd(%s, %s)" % (self.uri, self.tmpdir)
+
+    def _write_conf(self, schema_files):
+        includes = "".join("include %s\n" % os.path.abspath(p)
+                           for p in schema_files)
+        t = self.tmpdir
+        conf = f"""# slapd.conf written by harness.py (test directory, {self.uri})
+{includes}
+pidfile {t}/slapd.pid
+argsfile {t}/slapd.args
+loglevel 0
+modulepath /usr/lib/ldap
+moduleload back_mdb
+
+database mdb
+maxsize 104857600
+suffix "{BASE_DN}"
+rootdn "{ADMIN_DN}"
+rootpw {ADMIN_PASSWORD}
+directory {self.db_dir}
+index objectClass,uid,mailPrimaryAddress,uniqueMember,memberUid eq
+
+# passwords are only usable for binding; everything else is readable by
+# anyone (and explicitly by the Dovecot service account)
+access to attrs=userPassword
+	by anonymous auth
+	by * none
+access to *
+	by dn.exact="{SERVICE_DN}" read
+	by * read
+"""
+        with open(self.conf_path, "w") as f:
+            f.write(conf)
+        os.makedirs(self.db_dir, mode=0o700, exist_ok=True)
+
+    def _load(self, ldif):
+        r = subprocess.run(["slapadd", "-q", "-f", self.conf_path, "-l", ldif],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        if r.returncode != 0:
+            raise RuntimeError("slapadd %s failed (%s):\n%s" % (
+                ldif, r.returncode, r.stdout))
+        if self.ids:
+            _chown_tree(self.tmpdir, *self.ids)
+
+    def start(self):
+        """Start (or restart) slapd on the same port and database."""
+        if self.running():
+            return
+        argv = ["slapd", "-d", "0", "-f", self.conf_path, "-h", self.uri]
+        if self.ids:
+            argv += ["-u", "openldap", "-g", "openldap"]
+        self._spawn(argv, self.log_path)
+        _wait_for(lambda: self.ldapsearch("(objectClass=*)", "dn",
+                                          scope="base")[0] == 0,
+                  20, "slapd on %s (%s)" % (self.uri, self.tmpdir), self.proc,
+                  lambda: _tail(self.log_path))
+
+    def stop(self):
+        self._kill()
+
+    def ldapsearch(self, filt, *attrs, bind_dn=None, password=None,
+                   base=BASE_DN, scope="sub"):
+        """Run ldapsearch against this server; returns (rc, LDIF output)."""
+        argv = ["ldapsearch", "-x", "-LLL", "-H", self.uri, "-o",
+                "nettimeout=2", "-o", "ldif-wrap=no", "-b", base, "-s",
+                scope]
+        if bind_dn is not None:
+            argv += ["-D", bind_dn, "-w", password]
+        r = subprocess.run(argv + [filt] + list(attrs),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=30)
+        return r.returncode, r.stdout
+
+
+# --- Dovecot -----------------------------------------------------------------
+
+def plugin_conf(example_path=PLUGIN_CONF_EXAMPLE, **settings):
+    """functional-accounts.conf text: the example with `settings` set.
+
+    Each key's line (`key = ...` or `#key = ...`) becomes `key = value`;
+    every other line, comment and default stays as in the example. A key
+    the example does not list is appended (the plugin then rejects it at
+    startup, as it should). @NAME@ placeholders are filled by Dovecot().
+    """
+    with open(example_path) as f:
+        text = f.read()
+    for key, value in settings.items():
+        value = str(value)
+        if value != value.strip() or value == "":
+            value = '"%s"' % value
+        line = "%s = %s" % (key, value)
+        pattern = re.compile(r"^#?\s*%s\s*=.*$" % re.escape(key), re.M)
+        text, n = pattern.subn(lambda m: line, text, count=1)
+        if n == 0:
+            text += "\n" + line + "\n"
+    return text
+
+
+def fixture_plugin_conf(ldap_uri="@URI@", **settings):
+    """Plugin config for the test directory: service bind, homes in the
+    Dovecot temp dir, the mail user; extra settings override."""
+    values = dict(ldap_uris=ldap_uri, ldap_base=BASE_DN,
+                  ldap_bind_dn=SERVICE_DN,
+                  ldap_bind_password=SERVICE_PASSWORD,
+                  userdb_home="@VMAIL_DIR@/%d/%n",
+                  userdb_uid="@MAIL_UID@", userdb_gid="@MAIL_GID@")
+    values.update(settings)
+    return plugin_conf(**values)
+
+
+def _strip_plugin_blocks(text):
+    """dovecot-example.conf without its `driver = functional` blocks."""
+    block = re.compile(r"^(passdb|userdb)\s*\{[^{}]*?driver\s*=\s*functional"
+                       r"\b[^{}]*\}\n?", re.M)
+    return block.sub("", text)
+
+
+class Dovecot(_Server):
+    """A private Dovecot including the project's dovecot-example.conf.
+
+    Dovecot(tmpdir=None, example_conf=EXAMPLE_CONF, plugin_conf_text=None,
+            site_ldap_text=None, ldap_uri=None, imap_port=None,
+            pop3_port=None, with_plugin=True, auth_debug=False,
+            auth_verbose=True, extra_conf="", mail_user=None, start=True)
+
+    plugin_conf_text: functional-accounts.conf contents (default:
+      fixture_plugin_conf()); site_ldap_text: the site LDAP args file
+      (default: site-ldap.conf.ext). In both, and in the example conf,
+      @URI@ @BASE@ @BIND_DN@ @BIND_PW@ @VMAIL_DIR@ @MAIL_UID@ @MAIL_GID@
+      @TMPDIR@ are filled in; in the example conf the /etc/dovecot args
+      paths, /var/vmail and the vmail user/group are replaced.
+      with_plugin=False leaves out the functional passdb/userdb blocks.
+    mail_user: owner of the mail files (default vmail if it exists, else
+      nobody), with its primary group.
+    Attributes: .conf_path .imap_port .pop3_port .auth_socket
+      .userdb_socket .log_path .mail_dir .vmail_dir .uid .gid
+    """
+
+    def __init__(self, tmpdir=None, example_conf=EXAMPLE_CONF,
+                 plugin_conf_text=None, site_ldap_text=None, ldap_uri=None,
+                 imap_port=None, pop3_port=None, with_plugin=True,
+                 auth_debug=False, auth_verbose=True, extra_conf="",
+                 mail_user=None, start=True):
+        self._owns_tmpdir = tmpdir is None
+        self.tmpdir = t = _make_tmpdir(tmpdir, "fa-dovecot-")
+        self.imap_port = imap_port or free_port()
+        self.pop3_port = pop3_port or free_port()
+        self.with_plugin = with_plugin
+        self.conf_path = os.path.join(t, "dovecot.conf")
+        self.log_path = os.path.join(t, "dovecot.log")
+        self.stdout_path = os.path.join(t, "dovecot.stdout")
+        self.auth_socket = os.path.join(t, "auth-client")
+        self.userdb_socket = os.path.join(t, "auth-userdb")
+        self.base_dir = os.path.join(t, "run")
+        self.mail_dir = os.path.join(t, "mail")
+        self.vmail_dir = os.path.join(t, "vmail")
+        self.plugin_conf_path = os.path.join(t, "functional-accounts.conf")
+        self.site_ldap_path = os.path.join(t, "site-ldap.conf.ext")
+
+        if mail_user is None:
+            mail_user = "vmail" if _user_ids("vmail") else "nobody"
+        self.mail_user = mail_user
+        self.uid, self.gid = _user_ids(mail_user)
+        self.mail_group = grp.getgrgid(self.gid).gr_name
+        for d in (self.mail_dir, self.vmail_dir):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, self.uid, self.gid)
+        os.makedirs(os.path.join(t, "state"), exist_ok=True)
+
+        self.subst = {
+            "URI": ldap_uri or "ldap://127.0.0.1:389/",
+            "BASE": BASE_DN, "BIND_DN": SERVICE_DN,
+            "BIND_PW": SERVICE_PASSWORD, "VMAIL_DIR": self.vmail_dir,
+            "MAIL_UID": str(self.uid), "MAIL_GID": str(self.gid),
+            "TMPDIR": t,
+        }
+        if site_ldap_text is None:
+            with open(SITE_LDAP_TEMPLATE) as f:
+                site_ldap_text = f.read()
+        self._write(self.site_ldap_path, self._fill(site_ldap_text), 0o640)
+        if with_plugin:
+            if plugin_conf_text is None:
+                plugin_conf_text = fixture_plugin_conf()
+            self._write(self.plugin_conf_path,
+                        self._fill(plugin_conf_text), 0o640)
+        self._write_example(example_conf)
+        self._write_main_conf(auth_debug, auth_verbose, extra_conf)
+        if start:
+            try:
+                self.start()
+            except BaseException:
+                self.cleanup()
+                raise
+
+    def __repr__(self):
+        return "Dovecot(imap=%d, %s)" % (self.imap_port, self.tmpdir)
+
+    def _fill(self, text):
+        return re.sub(r"@([A-Z_]+)@",
+                      lambda m: self.subst.get(m.group(1), m.group(0)), text)
+
+    def _write(self, path, text, mode=0o644):
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, mode)
+        ids = _user_ids("dovecot")   # auth runs as default_internal_user
+        if ids and mode & 0o040:
+            os.chown(path, 0, ids[1])
+
+    def _write_example(self, example_conf):
+        with open(example_conf) as f:
+            text = f.read()
+        if not self.with_plugin:
+            text = _strip_plugin_blocks(text)
+        text = (text
+                .replace("/etc/dovecot/functional-accounts.conf",
+                         self.plugin_conf_path)
+                .replace("/etc/dovecot/dovecot-ldap.conf.ext",
+                         self.site_ldap_path)
+                .replace("/var/vmail", self.vmail_dir))
+        text = re.sub(r"^(\s*#?\s*mail_uid\s*=\s*)vmail\b",
+                      r"\g<1>" + self.mail_user, text, flags=re.M)
+        text = re.sub(r"^(\s*#?\s*mail_gid\s*=\s*)vmail\b",
+                      r"\g<1>" + self.mail_group, text, flags=re.M)
+        self.example_path = os.path.join(self.tmpdir, "dovecot-example.conf")
+        self._write(self.example_path, self._fill(text))
+
+    def _write_main_conf(self, auth_debug, auth_verbose, extra_conf):
+        t = self.tmpdir
+        yn = lambda b: "yes" if b else "no"
+        conf = f"""# dovecot.conf written by harness.py; everything lives in {t}
+protocols = imap pop3
+base_dir = {self.base_dir}
+state_dir = {t}/state
+instance_name = fa-test-{self.imap_port}
+log_path = {self.log_path}
+info_log_path = {self.log_path}
+debug_log_path = {self.log_path}
+listen = 127.0.0.1
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+auth_verbose = {yn(auth_verbose)}
+auth_debug = {yn(auth_debug)}
+auth_debug_passwords = no
+auth_verbose_passwords = no
+default_internal_user = dovecot
+default_login_user = dovenull
+first_valid_uid = {min(self.uid, 100)}
+mail_location = maildir:{self.mail_dir}/%d/%n
+
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = 127.0.0.1
+    port = {self.pop3_port}
+  }}
+  inet_listener pop3s {{
+    port = 0
+  }}
+}}
+service auth {{
+  unix_listener {self.auth_socket} {{
+    mode = 0666
+  }}
+  unix_listener {self.userdb_socket} {{
+    mode = 0666
+  }}
+}}
+
+!include {self.example_path}
+
+{extra_conf}
+"""
+        self._write(self.conf_path, conf)
+
+    def start(self):
+        """Start Dovecot; wait for the IMAP port and the auth socket."""
+        if self.running():
+            return
+        self._spawn(["dovecot", "-F", "-c", self.conf_path], self.stdout_path)
+        _wait_for(self._ready, 30, "dovecot (%s)" % self.conf_path,
+                  self.proc, self._startup_log)
+
+    def _startup_log(self):
+        return _tail(self.stdout_path) + _tail(self.log_path)
+
+    def _ready(self):
+        # auth socket accepts, IMAP port listens (not connected to: that
+        # would log a "disconnected before auth was ready" line)
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+                s.settimeout(1)
+                s.connect(self.auth_socket)
+        except OSError:
+            return False
+        return _listening(self.imap_port) and _listening(self.pop3_port)
+
+    def stop(self):
+        if not self.running():
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            subprocess.run(["doveadm", "-c", self.conf_path, "stop"],
+                           stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=15)
+            self._kill(5)
+
+    def log_size(self):
+        """A mark for log_text(since=...)."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_text(self, since=0):
+        """Dovecot's log (auth, login, mail), from byte offset `since`."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+    _seq = itertools.count()
+
+    def deliver(self, user, message):
+        """Put `message` (str or bytes) into user's INBOX, i.e. a new file
+        in the Maildir new/ of mail_location (<mail_dir>/<domain>/<local>),
+        owned by the mail user. Returns the file's path."""
+        local, _, domain = user.partition("@")
+        maildir = os.path.join(self.mail_dir, domain, local)
+        for sub in ("", "cur", "new", "tmp"):
+            path = os.path.join(maildir, sub)
+            os.makedirs(path, exist_ok=True)
+        _chown_tree(os.path.join(self.mail_dir, domain), self.uid, self.gid)
+        if isinstance(message, str):
+            message = message.encode()
+        message = message.replace(b"\r\n", b"\n")
+        name = "%d.P%dQ%d.harness" % (time.time(), os.getpid(),
+                                      next(self._seq))
+        tmp = os.path.join(maildir, "tmp", name)
+        with open(tmp, "wb") as f:
+            f.write(message)
+        os.chown(tmp, self.uid, self.gid)
+        final = os.path.join(maildir, "new", name)
+        os.rename(tmp, final)
+        return final
+
+
+# --- clients -----------------------------------------------------------------
+
+AuthReply = namedtuple("AuthReply", "ok fields raw temp")
+AuthReply.__doc__ = """ok: OK reply; fields: dict of the reply's key=value
+(flags map to ""); raw: the reply line; temp: temporary failure
+(code=temp_fail or a `temp` flag)."""
+
+_cpids = itertools.count(random.randint(1 << 20, 1 << 24))
+
+
+def _tab_escape(s):
+    return (s.replace("\x01", "\x011").replace("\t", "\x01t")
+            .replace("\r", "\x01r").replace("\n", "\x01n"))
+
+
+def _tab_unescape(s):
+    return re.sub("\x01(.)", lambda m: {"1": "\x01", "t": "\t", "r": "\r",
+                                        "n": "\n"}.get(m.group(1), m.group(1)),
+                  s)
+
+
+def _auth_line(req_id, user, password, authzid=None, service="imap",
+               rip=None, no_penalty=True, extra=()):
+    resp = "%s\0%s\0%s" % (authzid or "", user, password)
+    params = ["AUTH", str(req_id), "PLAIN", "service=" + _tab_escape(service)]
+    if no_penalty:
+        params.append("no-penalty")
+    if rip:
+        params += ["rip=" + rip, "lip=127.0.0.1"]
+    params += [_tab_escape(e) for e in extra]
+    params.append("resp=" + base64.b64encode(resp.encode()).decode())
+    return "\t".join(params) + "\n"
+
+
+def _parse_reply(line):
+    parts = line.split("\t")
+    fields = {}
+    for p in parts[2:]:
+        if not p:
+            continue
+        key, _, value = p.partition("=")
+        fields[key] = _tab_unescape(value)
+    temp = fields.get("code") == "temp_fail" or "temp" in fields
+    return AuthReply(parts[0] == "OK", fields, line, temp)
+
+
+class _AuthConnection:
+    """One auth-client connection: handshake, then AUTH lines."""
+
+    def __init__(self, socket_path, timeout):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(timeout)
+        self.sock.connect(socket_path)
+        self.buf = b""
+        self.sock.sendall(("VERSION\t1\t2\nCPID\t%d\n" %
+                           next(_cpids)).encode())
+        while self.readline() != "DONE":
+            pass
+
+    def readline(self):
+        while b"\n" not in self.buf:
+            data = self.sock.recv(65536)
+            if not data:
+                raise ConnectionError("auth server closed the connection")
+            self.buf += data
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "replace")
+
+    def close(self):
+        self.sock.close()
+
+
+def auth_client_many(socket_path, requests, timeout=60):
+    """Pipelined logins: send all AUTH lines on one connection, then read
+    the replies. requests: dicts of auth_client_login()'s keyword
+    arguments (user, password, authzid, service, rip, no_penalty, extra)
+    or (user, password) tuples. Returns AuthReply objects in request order.
+    Failures all wait out one auth_failure_delay together."""
+    conn = _AuthConnection(socket_path, timeout)
+    try:
+        lines = []
+        for i, req in enumerate(requests, 1):
+            if not isinstance(req, dict):
+                req = dict(zip(("user", "password"), req))
+            lines.append(_auth_line(i, **req))
+        conn.sock.sendall("".join(lines).encode())
+        replies = {}
+        while len(replies) < len(lines):
+            line = conn.readline()
+            cmd, _, rest = line.partition("\t")
+            if cmd in ("OK", "FAIL", "CONT"):
+                replies[int(rest.split("\t", 1)[0])] = _parse_reply(line)
+        return [replies[i] for i in range(1, len(lines) + 1)]
+    finally:
+        conn.close()
+
+
+def auth_client_login(socket_path, user, password, authzid=None,
+                      service="imap", rip=None, no_penalty=True, timeout=60,
+                      extra=()):
+    """One SASL PLAIN login over Dovecot's auth-client protocol (no IMAP).
+    no_penalty: skip the per-IP auth penalty; rip: the client IP to claim.
+    Returns AuthReply(ok, fields, raw, temp)."""
+    return auth_client_many(socket_path, [dict(
+        user=user, password=password, authzid=authzid, service=service,
+        rip=rip, no_penalty=no_penalty, extra=extra)], timeout)[0]
+
+
+def _imap_quote(s):
+    return '"%s"' % s.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def imap_login(port, user, password, host="127.0.0.1", timeout=30):
+    """IMAP LOGIN (user quoted, so '/' '*' are safe); returns the logged-in
+    imaplib.IMAP4 or raises imaplib.IMAP4.error."""
+    conn = imaplib.IMAP4(host, port, timeout=timeout)
+    try:
+        conn.login(_imap_quote(user), password)
+    except BaseException:
+        conn.shutdown()
+        raise
+    return conn
+
+
+def imap_authenticate_plain(port, user, password, authzid=None,
+                            host="127.0.0.1", timeout=30):
+    """IMAP AUTHENTICATE PLAIN with an optional authorisation identity."""
+    conn = imaplib.IMAP4(host, port, timeout=timeout)
+    token = ("%s\0%s\0%s" % (authzid or "", user, password)).encode()
+    try:
+        conn.authenticate("PLAIN", lambda _: token)
+    except BaseException:
+        conn.shutdown()
+        raise
+    return conn
+
+
+def pop3_login(port, user, password, host="127.0.0.1", timeout=30):
+    """POP3 USER/PASS; returns the poplib.POP3 or raises poplib.error_proto."""
+    conn = poplib.POP3(host, port, timeout=timeout)
+    try:
+        conn.user(user)
+        conn.pass_(password)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def doveadm_auth_test(conf, user, password, *args):
+    """`doveadm -c conf auth test [args] user password`: (rc, output),
+    output being stdout and stderr together."""
+    r = subprocess.run(["doveadm", "-c", conf, "auth", "test"] + list(args) +
+                       [user, password], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    return r.returncode, r.stdout
+
+
+def doveadm_user(conf, user):
+    """`doveadm -c conf user user` (userdb lookup): (rc, output)."""
+    r = subprocess.run(["doveadm", "-c", conf, "user", user],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=60)
+    return r.returncode, r.stdout

@@ -1,0 +1,283 @@
+"""Functional-account logins end to end: real slapd, real Dovecot, real
+clients (imaplib, poplib, doveadm, Dovecot's auth-client socket).
+
+Starts, once for the whole class (harness.py): one slapd with
+fixtures/directory.ldif and one Dovecot including dovecot-example.conf with
+the installed module /usr/lib/dovecot/modules/auth/libauthdb_functional.so.
+All their files live in /tmp/fa-slapd-* and /tmp/fa-dovecot-* (removed at
+the end; FA_KEEP_TMP=1 keeps them). Run from the top of the project:
+
+    /usr/bin/python3 -m unittest discover -s tests/integration -v
+
+Without the module (before `make install`) the tests are skipped, unless
+FA_REQUIRE_MODULE=1 is set: then a missing module is a failure.
+"""
+
+import imaplib
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+ALICE_PW = harness.PASSWORDS["alice"]
+BOB_PW = harness.PASSWORDS["bob"]
+INFO_SUBJECT = "for the info team"
+SALES_SUBJECT = "for the sales team"
+ALICE_SUBJECT = "for alice only"
+
+# Logins that must be refused, sent pipelined once (each failure waits
+# auth_failure_delay; together they wait it once). name: (login, password)
+DENIALS = {
+    "non_member": ("bob@example.com/info@example.com", BOB_PW),
+    "wrong_password": ("alice@example.com/info@example.com", "wrong-secret"),
+    "empty_password": ("alice@example.com/info@example.com", ""),
+    "unknown_person": ("nobody@example.com/info@example.com", "nobody-secret"),
+    "unknown_target": ("alice@example.com/nothing@example.com", ALICE_PW),
+    "person_as_target": ("alice@example.com/carol@example.com", ALICE_PW),
+}
+# Words of which a denial's log line must contain at least one.
+REASON_WORDS = ("denied", "unknown", "not found", "no such", "password",
+                "credentials", "mismatch", "empty", "member", "no rule",
+                "not allowed", "disabled", "not a functional")
+
+
+def message(to, subject):
+    return ("From: sender@example.org\nTo: %s\nSubject: %s\n"
+            "Date: Mon, 24 Nov 2025 10:00:00 +0000\n\n%s\n"
+            % (to, subject, subject))
+
+
+def wait_log(dovecot, since, done, timeout=5):
+    """Dovecot's log from `since`, once done(text) holds or after timeout
+    (the log process writes asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = dovecot.log_text(since=since)
+        if done(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
+def inbox_subjects(conn):
+    """Subjects of all messages in INBOX of a logged-in imaplib conn."""
+    typ, data = conn.select("INBOX", readonly=True)
+    if typ != "OK":
+        raise AssertionError("SELECT INBOX: %r" % data)
+    typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+    return [part[1].decode().strip() for part in data
+            if isinstance(part, tuple)]
+
+
+class FunctionalLoginTest(unittest.TestCase):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(harness.MODULE_PATH):
+            why = ("%s is not installed (run `make install` first)"
+                   % harness.MODULE_PATH)
+            if os.environ.get("FA_REQUIRE_MODULE"):
+                raise AssertionError(why + " and FA_REQUIRE_MODULE is set")
+            raise unittest.SkipTest(why + "; set FA_REQUIRE_MODULE=1 to "
+                                    "make this a failure")
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        cls.dovecot = harness.Dovecot(
+            plugin_conf_text=harness.fixture_plugin_conf(cls.slapd.uri),
+            ldap_uri=cls.slapd.uri, auth_debug=True)
+        cls.addClassCleanup(cls.dovecot.cleanup)
+        cls.dovecot.deliver("info@example.com",
+                            message("info@example.com", INFO_SUBJECT))
+        cls.dovecot.deliver("sales@example.com",
+                            message("sales@example.com", SALES_SUBJECT))
+        cls.dovecot.deliver("alice@example.com",
+                            message("alice@example.com", ALICE_SUBJECT))
+        cls._denials = None
+
+    @classmethod
+    def denials(cls):
+        """{name: (AuthReply, log text of the batch)}, computed once."""
+        if cls._denials is None:
+            mark = cls.dovecot.log_size()
+            replies = harness.auth_client_many(
+                cls.dovecot.auth_socket,
+                [dict(user=u, password=p) for u, p in DENIALS.values()])
+            log = wait_log(cls.dovecot, mark, lambda text: all(
+                login in text for login, _ in DENIALS.values()))
+            cls._denials = {name: (reply, log)
+                            for name, reply in zip(DENIALS, replies)}
+        return cls._denials
+
+    # --- helpers -----------------------------------------------------------
+
+    def auth(self, user, password, **kw):
+        """auth_client_login(); a dropped connection (auth process died)
+        fails the test with the log's crash lines."""
+        try:
+            return harness.auth_client_login(self.dovecot.auth_socket, user,
+                                             password, **kw)
+        except ConnectionError as e:
+            error = e
+        crashes = [line for line in self.dovecot.log_text().splitlines()
+                   if any(w in line for w in ("Panic:", "Fatal:",
+                                              "killed with signal"))]
+        self.fail("auth connection dropped (%s); the auth process "
+                  "probably died:\n%s" % (error, "\n".join(crashes)))
+
+    def login(self, user, password):
+        conn = harness.imap_login(self.dovecot.imap_port, user, password)
+        self.addCleanup(conn.logout)
+        return conn
+
+    def assertOpensInfo(self, user, password=ALICE_PW):
+        subjects = inbox_subjects(self.login(user, password))
+        self.assertIn("Subject: " + INFO_SUBJECT, subjects)
+        self.assertNotIn("Subject: " + ALICE_SUBJECT, subjects)
+
+    def assertDenied(self, name):
+        reply, log = self.denials()[name]
+        login = DENIALS[name][0]
+        self.assertFalse(reply.ok, "%s (%s) was granted: %s"
+                         % (name, login, reply.raw))
+        self.assertFalse(reply.temp, "%s (%s) failed temporarily, expected "
+                         "a plain denial: %s" % (name, login, reply.raw))
+        self.assertNotEqual(reply.fields.get("user"), "info@example.com",
+                            reply.raw)
+
+    # --- granted -----------------------------------------------------------
+
+    def test_person_slash_target_opens_target_mailbox(self):
+        self.assertOpensInfo("alice@example.com/info@example.com")
+
+    def test_uid_slash_target_opens_target_mailbox(self):
+        self.assertOpensInfo("alice/info@example.com")
+
+    def test_person_star_target_opens_target_mailbox(self):
+        self.assertOpensInfo("alice@example.com*info@example.com")
+
+    def test_sasl_authzid_opens_target_mailbox(self):
+        conn = harness.imap_authenticate_plain(
+            self.dovecot.imap_port, "alice@example.com", ALICE_PW,
+            authzid="info@example.com")
+        self.addCleanup(conn.logout)
+        self.assertIn("Subject: " + INFO_SUBJECT, inbox_subjects(conn))
+
+    def test_member_opens_other_target_over_pop3(self):
+        conn = harness.pop3_login(self.dovecot.pop3_port,
+                                  "bob@example.com/sales@example.com", BOB_PW)
+        self.addCleanup(conn.quit)
+        count, _ = conn.stat()
+        self.assertGreaterEqual(count, 1)
+        self.assertIn(SALES_SUBJECT.encode(), b"\n".join(conn.retr(1)[1]))
+
+    def test_plain_login_reaches_own_mailbox_via_site_ldap(self):
+        subjects = inbox_subjects(self.login("alice@example.com", ALICE_PW))
+        self.assertIn("Subject: " + ALICE_SUBJECT, subjects)
+        self.assertNotIn("Subject: " + INFO_SUBJECT, subjects)
+
+    def test_auth_reply_names_target_as_user_and_person_as_auth_user(self):
+        reply = self.auth("alice@example.com/info@example.com", ALICE_PW)
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "info@example.com")
+        self.assertEqual(reply.fields.get("auth_user"), "alice@example.com")
+
+    def test_doveadm_auth_test_shows_person_and_target(self):
+        rc, out = harness.doveadm_auth_test(
+            self.dovecot.conf_path, "alice@example.com/info@example.com",
+            ALICE_PW)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("user=info@example.com", out)
+        self.assertTrue("master_user=alice@example.com" in out or
+                        "auth_user=alice@example.com" in out, out)
+
+    def test_userdb_gives_target_home_and_quota(self):
+        rc, out = harness.doveadm_user(self.dovecot.conf_path,
+                                       "info@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn(os.path.join(self.dovecot.vmail_dir, "example.com",
+                                   "info"), out)
+        self.assertIn("storage=500M", out)
+
+    def test_login_log_names_person_and_mailbox(self):
+        mark = self.dovecot.log_size()
+        self.login("carol@example.com/info@example.com",
+                   harness.PASSWORDS["carol"])
+        text = wait_log(self.dovecot, mark,
+                        lambda text: "auth_user=<carol@example.com>" in text)
+        logins = [line for line in text.splitlines()
+                  if "imap-login" in line and "Login:" in line]
+        self.assertTrue(any("user=<info@example.com>" in line and
+                            "auth_user=<carol@example.com>" in line
+                            for line in logins), logins)
+
+    # --- refused -----------------------------------------------------------
+
+    def test_non_member_is_refused(self):
+        self.assertDenied("non_member")
+
+    def test_wrong_password_is_refused(self):
+        self.assertDenied("wrong_password")
+
+    def test_empty_password_is_refused(self):
+        self.assertDenied("empty_password")
+
+    def test_unknown_person_is_refused(self):
+        self.assertDenied("unknown_person")
+
+    def test_unknown_target_is_refused(self):
+        self.assertDenied("unknown_target")
+
+    def test_personal_mailbox_is_not_a_target(self):
+        self.assertDenied("person_as_target")
+
+    def test_imap_refuses_non_member(self):
+        # one real IMAP refusal (the rest go through the auth socket)
+        with self.assertRaises(imaplib.IMAP4.error):
+            self.login("bob@example.com/info@example.com", BOB_PW)
+
+    def test_denials_are_logged_with_reason(self):
+        denials = self.denials()
+        log = next(iter(denials.values()))[1]
+        for name, (login, _) in DENIALS.items():
+            lines = [line for line in log.splitlines() if login in line]
+            self.assertTrue(
+                any(w in line.lower() for line in lines
+                    for w in REASON_WORDS),
+                "no log line names the reason for %s (%s):\n%s"
+                % (name, login, "\n".join(lines) or log))
+
+    def test_log_never_contains_passwords(self):
+        self.denials()
+        log = self.dovecot.log_text()
+        for who, password in harness.PASSWORDS.items():
+            self.assertNotIn(password, log, "password of %s in the log" % who)
+        self.assertNotIn("wrong-secret", log)
+
+    # --- directory outage ----------------------------------------------------
+
+    def test_directory_outage_is_temporary_failure_then_recovers(self):
+        login = ("alice@example.com/info@example.com", ALICE_PW)
+        self.slapd.stop()
+        try:
+            reply = self.auth(*login)
+            self.assertFalse(reply.ok, reply.raw)
+            self.assertTrue(reply.temp, "expected a temporary failure "
+                            "while slapd is down: %s" % reply.raw)
+        finally:
+            self.slapd.start()
+        deadline = time.monotonic() + 10
+        while True:
+            reply = self.auth(*login)
+            if reply.ok or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        self.assertTrue(reply.ok, "no recovery within 10 s after slapd "
+                        "came back: %s" % reply.raw)
+        self.assertEqual(reply.fields.get("user"), "info@example.com")
+
+
+if __name__ == "__main__":
+    unittest.main()
