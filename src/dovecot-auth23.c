@@ -55,6 +55,8 @@ struct functional_userdb_module {
 struct functional_passdb_request {
 	struct auth_request *request;
 	verify_plain_callback_t *callback;
+	/* the target as typed, for log lines */
+	const char *target_typed;
 	bool plain_login;
 };
 
@@ -332,9 +334,9 @@ static void functional_passdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
-		functional_passdb_grant(preq, module->ctx->set, result);
 		if (!preq->plain_login)
 			functional_log_grant(request, result);
+		functional_passdb_grant(preq, module->ctx->set, result);
 		passdb_result = PASSDB_RESULT_OK;
 		break;
 	case FA_BAD_PASSWORD:
@@ -345,7 +347,9 @@ static void functional_passdb_callback(const struct fa_result *result,
 		break;
 	case FA_DENIED:
 	case FA_UNKNOWN_TARGET:
-		e_info(authdb_event(request), "denied: %s", result->reason);
+		e_info(authdb_event(request), "denied: %s may not open %s: %s",
+		       result->person_name != NULL ? result->person_name :
+		       "(unknown person)", preq->target_typed, result->reason);
 		passdb_result = preq->plain_login ?
 			PASSDB_RESULT_USER_UNKNOWN :
 			PASSDB_RESULT_USER_DISABLED;
@@ -441,13 +445,16 @@ functional_verify_plain(struct auth_request *request, const char *password,
 		callback(PASSDB_RESULT_USER_DISABLED, request);
 		return;
 	}
-	lreq.password = password;
+	/* NULL would mean "explain mode, no bind": never from here */
+	lreq.password = password != NULL ? password : "";
 	lreq.want_trace = event_want_debug(authdb_event(request));
 
 	preq = p_new(request->pool, struct functional_passdb_request, 1);
 	preq->request = request;
 	preq->callback = callback;
 	preq->plain_login = lreq.target == NULL;
+	preq->target_typed = preq->plain_login ? "(own mailbox)" :
+		p_strdup(request->pool, lreq.target);
 	auth_request_ref(request);
 	(void)fa_lookup_auth(module->ctx->fa, &lreq,
 			     functional_passdb_callback, preq);

@@ -747,7 +747,8 @@ static void fa_lookup_continue(struct fa_lookup *lookup)
 	} else if (lookup->person_disabled) {
 		fa_lookup_finish(lookup, FA_DENIED, arena_printf(&lookup->arena,
 			"person disabled: %s", lookup->person_disabled_reason));
-	} else if (lookup->bind_state == FA_STEP_DONE && !lookup->bind_ok) {
+	} else if (lookup->request.password != NULL &&
+		   lookup->bind_state == FA_STEP_DONE && !lookup->bind_ok) {
 		fa_lookup_finish(lookup, FA_BAD_PASSWORD, arena_printf(
 			&lookup->arena, "password bind refused: %s",
 			lookup->bind_error));

@@ -191,6 +191,14 @@ class _Server:
             if self._owns_tmpdir and not KEEP_TMP and self.tmpdir:
                 shutil.rmtree(self.tmpdir, ignore_errors=True)
 
+    def detach(self):
+        """Leave the server running after this process exits (the demo);
+        its PID goes to tmpdir/pid for whoever stops it later."""
+        if self in _LIVE:
+            _LIVE.remove(self)
+        with open(os.path.join(self.tmpdir, "pid"), "w") as f:
+            f.write("%d\n" % self.proc.pid)
+
     def __enter__(self):
         return self
 

@@ -1,0 +1,35 @@
+#!/bin/sh
+# test.sh - the whole test suite, on a Debian 12 machine, as root:
+# installs what is needed, builds and installs the plugin, then runs
+#   1. unit tests (check), also under ASan+UBSan,
+#   2. integration tests against a real slapd and dovecot on 127.0.0.1,
+#   3. each libFuzzer target for a bounded time (FA_FUZZ_SECONDS, default 20).
+# Ends with "N passed, N failed"; exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")"
+./scripts/install-deps.sh || exit 1
+./scripts/build.sh || exit 1
+
+passed=0
+failed=0
+step() {
+	name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		passed=$((passed + 1))
+		echo "=== $name: passed"
+	else
+		failed=$((failed + 1))
+		echo "=== $name: FAILED"
+	fi
+}
+
+step "unit tests" make -s check
+step "unit tests under ASan+UBSan" ./scripts/unit-asan.sh
+step "integration tests" env FA_REQUIRE_MODULE=1 \
+	/usr/bin/python3 -m unittest discover -s tests/integration -v
+step "fuzzers" ./scripts/fuzz.sh "${FA_FUZZ_SECONDS:-20}"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
