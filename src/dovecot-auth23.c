@@ -541,6 +541,18 @@ static void functional_userdb_fields(struct auth_request *request,
 		set_field(request, "quota_rule",
 			  t_strdup_printf("*:storage=%sM", result->quota_mb));
 	}
+	if (result->decision.right == ACL_RIGHT_UNSET)
+		return;
+	/* the granted right, enforced by Dovecot's ACL plugin: the ACL
+	   user is the person (master_user), who is not the mailbox owner,
+	   and the global ACL file gives each right's group its IMAP rights */
+	if (set->session_acl[0] != '\0')
+		set_field(request, "acl", set->session_acl);
+	set_field(request, "acl_groups",
+		  t_strconcat(set->session_acl_group_prefix,
+			      acl_right_name(result->decision.right), NULL));
+	if (set->session_mail_plugins[0] != '\0')
+		set_field(request, "mail_plugins", set->session_mail_plugins);
 }
 
 static void functional_userdb_callback(const struct fa_result *result,
@@ -610,7 +622,9 @@ functional_userdb_preinit(pool_t pool, const char *args)
 
 	module = p_new(pool, struct functional_userdb_module, 1);
 	module->ctx = functional_context_get(args);
-	module->module.default_cache_key = "%u";
+	/* the reply carries the person's right: never share it between
+	   people opening the same account */
+	module->module.default_cache_key = "%u\t%{master_user}";
 	return &module->module;
 }
 

@@ -88,6 +88,14 @@ struct fa_settings {
 	const char *userdb_mail;
 	const char *userdb_uid;
 	const char *userdb_gid;
+
+	/* enforcing the granted right inside the session, through Dovecot's
+	   ACL plugin: the session's "acl" setting (empty: leave as is) */
+	const char *session_acl;
+	/* the session's acl_groups is this prefix plus the right's name */
+	const char *session_acl_group_prefix;
+	/* the session's mail_plugins (empty: leave as is) */
+	const char *session_mail_plugins;
 };
 
 /* fa_settings_read - read and validate path. On error returns -1 with

@@ -50,6 +50,7 @@ SCHEMA_FILES = [os.path.join(SYSTEM_SCHEMA_DIR, name + ".schema")
 FIXTURE_LDIF = os.path.join(HERE, "fixtures", "directory.ldif")
 EXAMPLE_CONF = os.path.join(TOP, "dovecot-example.conf")
 PLUGIN_CONF_EXAMPLE = os.path.join(TOP, "functional-accounts.conf.example")
+RIGHTS_ACL_FILE = os.path.join(TOP, "functional-rights.acl")
 SITE_LDAP_TEMPLATE = os.path.join(HERE, "site-ldap.conf.ext")
 MODULE_PATH = "/usr/lib/dovecot/modules/auth/libauthdb_functional.so"
 
@@ -343,7 +344,8 @@ def fixture_plugin_conf(ldap_uri="@URI@", **settings):
                   ldap_bind_dn=SERVICE_DN,
                   ldap_bind_password=SERVICE_PASSWORD,
                   userdb_home="@VMAIL_DIR@/%d/%n",
-                  userdb_uid="@MAIL_UID@", userdb_gid="@MAIL_GID@")
+                  userdb_uid="@MAIL_UID@", userdb_gid="@MAIL_GID@",
+                  session_acl="vfile:" + RIGHTS_ACL_FILE)
     values.update(settings)
     return plugin_conf(**values)
 
@@ -457,6 +459,8 @@ class Dovecot(_Server):
                          self.plugin_conf_path)
                 .replace("/etc/dovecot/dovecot-ldap.conf.ext",
                          self.site_ldap_path)
+                .replace("/etc/dovecot/functional-rights.acl",
+                         RIGHTS_ACL_FILE)
                 .replace("/var/vmail", self.vmail_dir))
         text = re.sub(r"^(\s*#?\s*mail_uid\s*=\s*)vmail\b",
                       r"\g<1>" + self.mail_user, text, flags=re.M)
