@@ -3,6 +3,7 @@
 # installs what is needed, builds and installs the plugin, then runs
 #   1. unit tests (check), also under ASan+UBSan,
 #   2. integration tests against a real slapd and dovecot on 127.0.0.1,
+#      then again with Dovecot's auth process (and the plugin) under valgrind,
 #   3. each libFuzzer target for a bounded time (FA_FUZZ_SECONDS, default 20).
 # Ends with "N passed, N failed"; exits non-zero if anything failed.
 set -u
@@ -29,6 +30,8 @@ step "unit tests" make -s check
 step "unit tests under ASan+UBSan" ./scripts/unit-asan.sh
 step "integration tests" env FA_REQUIRE_MODULE=1 \
 	/usr/bin/python3 -m unittest discover -s tests/integration -v
+step "integration tests, auth process under valgrind" env FA_VALGRIND=1 \
+	FA_REQUIRE_MODULE=1 /usr/bin/python3 -m unittest discover -s tests/integration
 step "fuzzers" ./scripts/fuzz.sh "${FA_FUZZ_SECONDS:-20}"
 
 echo "$passed passed, $failed failed"

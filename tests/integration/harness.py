@@ -67,6 +67,7 @@ PASSWORDS = {
 }
 
 KEEP_TMP = bool(os.environ.get("FA_KEEP_TMP"))
+VALGRIND = bool(os.environ.get("FA_VALGRIND"))
 
 
 def free_port():
@@ -469,6 +470,30 @@ class Dovecot(_Server):
         self.example_path = os.path.join(self.tmpdir, "dovecot-example.conf")
         self._write(self.example_path, self._fill(text))
 
+    def _valgrind_conf(self):
+        """With FA_VALGRIND=1 the auth process (and so the plugin) runs
+        under valgrind; valgrind_errors() reads its reports."""
+        if not VALGRIND:
+            return ""
+        # GDB=1: Dovecot keeps modules loaded so reports name our code
+        return ("  executable = /usr/bin/env GDB=1 /usr/bin/valgrind -q "
+                "--vgdb=no --leak-check=full "
+                "--errors-for-leak-kinds=definite --show-leak-kinds=definite "
+                "--num-callers=30 --log-file=%s/valgrind-auth.%%p.log "
+                "/usr/lib/dovecot/auth\n  vsz_limit = 0" % self.tmpdir)
+
+    def valgrind_errors(self):
+        """Text of every valgrind report of this Dovecot's auth processes
+        (empty when clean or when not under valgrind). Call after stop()."""
+        out = []
+        for name in sorted(os.listdir(self.tmpdir)):
+            if name.startswith("valgrind-auth."):
+                with open(os.path.join(self.tmpdir, name)) as f:
+                    text = f.read().strip()
+                if text:
+                    out.append("%s:\n%s" % (name, text))
+        return "\n".join(out)
+
     def _write_main_conf(self, auth_debug, auth_verbose, extra_conf):
         t = self.tmpdir
         yn = lambda b: "yes" if b else "no"
@@ -512,6 +537,7 @@ service pop3-login {{
   }}
 }}
 service auth {{
+{self._valgrind_conf()}
   unix_listener {self.auth_socket} {{
     mode = 0666
   }}
@@ -559,6 +585,16 @@ service auth {{
                            stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL, timeout=15)
             self._kill(5)
+        if VALGRIND:
+            time.sleep(1)  # valgrind writes its report as auth exits
+            if not any(n.startswith("valgrind-auth.")
+                       for n in os.listdir(self.tmpdir)):
+                raise AssertionError("FA_VALGRIND is set but no valgrind "
+                                     "report exists in " + self.tmpdir)
+            errors = self.valgrind_errors()
+            if errors:
+                raise AssertionError("valgrind found errors in the auth "
+                                     "process:\n" + errors[:20000])
 
     def log_size(self):
         """A mark for log_text(since=...)."""
