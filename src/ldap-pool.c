@@ -37,6 +37,11 @@ enum ldap_op_type {
 	LDAP_OP_BIND,
 };
 
+/* FIFO of operations; O(1) append and removal */
+struct op_list {
+	struct ldap_op *head, *tail;
+};
+
 struct ldap_conn {
 	struct ldap_pool *pool;
 	LDAP *ld;
@@ -48,7 +53,7 @@ struct ldap_conn {
 	/* the socket io watches */
 	int fd;
 	/* operations sent on this connection */
-	struct ldap_op *ops;
+	struct op_list ops;
 	unsigned int pending;
 };
 
@@ -87,11 +92,11 @@ struct ldap_pool {
 	struct fa_loop *loop;
 	struct ldap_conn *search_conns, *bind_conns;
 	/* operations waiting for a ready connection, oldest first */
-	struct ldap_op *search_queue, *bind_queue;
+	struct op_list search_queue, bind_queue;
 	/* last failed connect, in monotonic msecs; 0 if none */
 	long long connect_failed_at;
 	/* operations whose result waits for a 0 ms timeout */
-	struct ldap_op *late_ops;
+	struct op_list late_ops;
 };
 
 static void ldap_conn_input(void *context);
@@ -119,34 +124,31 @@ static void pool_log(struct ldap_pool *pool, enum fa_log_level level,
 	pool->loop->log(pool->loop, level, buf);
 }
 
-static void op_list_add(struct ldap_op **list, struct ldap_op *op)
+static void op_list_add(struct op_list *list, struct ldap_op *op)
 {
-	struct ldap_op *tail;
-
-	/* append: queues are FIFO */
 	op->next = NULL;
-	if (*list == NULL) {
-		op->prev = NULL;
-		*list = op;
-		return;
-	}
-	for (tail = *list; tail->next != NULL; tail = tail->next) ;
-	tail->next = op;
-	op->prev = tail;
+	op->prev = list->tail;
+	if (list->tail != NULL)
+		list->tail->next = op;
+	else
+		list->head = op;
+	list->tail = op;
 }
 
-static void op_list_remove(struct ldap_op **list, struct ldap_op *op)
+static void op_list_remove(struct op_list *list, struct ldap_op *op)
 {
 	if (op->prev != NULL)
 		op->prev->next = op->next;
 	else
-		*list = op->next;
+		list->head = op->next;
 	if (op->next != NULL)
 		op->next->prev = op->prev;
+	else
+		list->tail = op->prev;
 	op->prev = op->next = NULL;
 }
 
-static struct ldap_op **op_home_list(struct ldap_op *op)
+static struct op_list *op_home_list(struct ldap_op *op)
 {
 	if (op->conn != NULL)
 		return &op->conn->ops;
@@ -234,7 +236,7 @@ static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
 		conn->ld = NULL;
 	}
 	conn->state = LDAP_CONN_DOWN;
-	while ((op = conn->ops) != NULL)
+	while ((op = conn->ops.head) != NULL)
 		op_finish_later(op, LDAP_OP_TEMPFAIL, reason);
 }
 
@@ -426,7 +428,7 @@ ldap_pool_pick(struct ldap_pool *pool, struct ldap_conn *conns,
 
 /* ldap_pool_dispatch_queue - send queued ops while connections take them */
 static void ldap_pool_dispatch_queue(struct ldap_pool *pool,
-				     struct ldap_op **queue,
+				     struct op_list *queue,
 				     struct ldap_conn *conns,
 				     unsigned int count, unsigned int max_pending)
 {
@@ -434,11 +436,11 @@ static void ldap_pool_dispatch_queue(struct ldap_pool *pool,
 	bool connecting, any_up;
 	unsigned int i;
 
-	while (*queue != NULL) {
+	while (queue->head != NULL) {
 		conn = ldap_pool_pick(pool, conns, count, max_pending,
 				      &connecting);
 		if (conn != NULL) {
-			ldap_op_send(conn, *queue);
+			ldap_op_send(conn, queue->head);
 			continue;
 		}
 		if (connecting)
@@ -449,8 +451,8 @@ static void ldap_pool_dispatch_queue(struct ldap_pool *pool,
 		if (any_up)
 			return;
 		/* nothing is up and nothing may connect now: fail fast */
-		while (*queue != NULL)
-			op_finish_later(*queue, LDAP_OP_TEMPFAIL,
+		while (queue->head != NULL)
+			op_finish_later(queue->head, LDAP_OP_TEMPFAIL,
 					"LDAP server unreachable");
 	}
 }
@@ -560,7 +562,7 @@ static struct ldap_op *ldap_conn_find_op(struct ldap_conn *conn, int msgid)
 {
 	struct ldap_op *op;
 
-	for (op = conn->ops; op != NULL; op = op->next) {
+	for (op = conn->ops.head; op != NULL; op = op->next) {
 		if (op->msgid == msgid)
 			return op;
 	}
@@ -744,11 +746,11 @@ void ldap_pool_deinit(struct ldap_pool **pool_p)
 		ldap_conn_disconnect(&pool->search_conns[i], "shutting down");
 	for (i = 0; i < pool->set->ldap_bind_connections; i++)
 		ldap_conn_disconnect(&pool->bind_conns[i], "shutting down");
-	while ((op = pool->search_queue) != NULL)
+	while ((op = pool->search_queue.head) != NULL)
 		op_finish(op, LDAP_OP_TEMPFAIL, "shutting down");
-	while ((op = pool->bind_queue) != NULL)
+	while ((op = pool->bind_queue.head) != NULL)
 		op_finish(op, LDAP_OP_TEMPFAIL, "shutting down");
-	while ((op = pool->late_ops) != NULL)
+	while ((op = pool->late_ops.head) != NULL)
 		op_finish(op, op->late_result, op->late_error);
 	free(pool->search_conns);
 	free(pool->bind_conns);
