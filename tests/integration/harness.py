@@ -242,9 +242,16 @@ class Slapd(_Server):
         return "Slapd(%s, %s)" % (self.uri, self.tmpdir)
 
     def _write_conf(self, schema_files):
-        includes = "".join("include %s\n" % os.path.abspath(p)
-                           for p in schema_files)
+        # private copies: slapd may read them after dropping to openldap,
+        # and a fresh system's /etc/ldap need not be readable by it
         t = self.tmpdir
+        os.makedirs(os.path.join(t, "schema"), exist_ok=True)
+        copies = []
+        for path in schema_files:
+            copy = os.path.join(t, "schema", os.path.basename(path))
+            shutil.copyfile(path, copy)
+            copies.append(copy)
+        includes = "".join("include %s\n" % p for p in copies)
         conf = f"""# slapd.conf written by harness.py (test directory, {self.uri})
 {includes}
 pidfile {t}/slapd.pid
@@ -311,6 +318,15 @@ access to *
         r = subprocess.run(argv + [filt] + list(attrs),
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                            text=True, timeout=30)
+        return r.returncode, r.stdout
+
+    def ldapmodify(self, ldif, bind_dn=ADMIN_DN, password=ADMIN_PASSWORD):
+        """Run ldapmodify with `ldif` (changetype records) against this
+        server, as the rootdn by default; returns (rc, output)."""
+        argv = ["ldapmodify", "-x", "-H", self.uri, "-o", "nettimeout=2",
+                "-D", bind_dn, "-w", password]
+        r = subprocess.run(argv, input=ldif, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=30)
         return r.returncode, r.stdout
 
 
@@ -781,6 +797,20 @@ def pop3_login(port, user, password, host="127.0.0.1", timeout=30):
     try:
         conn.user(user)
         conn.pass_(password)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def pop3_authenticate_plain(port, user, password, authzid=None,
+                            host="127.0.0.1", timeout=30):
+    """POP3 AUTH PLAIN (initial response) with an optional authorisation
+    identity; returns the poplib.POP3 or raises poplib.error_proto."""
+    conn = poplib.POP3(host, port, timeout=timeout)
+    token = ("%s\0%s\0%s" % (authzid or "", user, password)).encode()
+    try:
+        conn._shortcmd("AUTH PLAIN " + base64.b64encode(token).decode())
     except BaseException:
         conn.close()
         raise
