@@ -279,5 +279,33 @@ class FunctionalLoginTest(unittest.TestCase):
         self.assertEqual(reply.fields.get("user"), "info@example.com")
 
 
+@unittest.skipUnless(os.path.exists(harness.MODULE_PATH) or
+                     os.environ.get("FA_REQUIRE_MODULE"),
+                     "module not installed")
+class ConfigErrorTest(unittest.TestCase):
+    """A bad functional-accounts.conf stops the auth process at startup
+    with the file, the line and the reason; no login gets through."""
+
+    def test_unknown_key_stops_auth_with_file_line_and_reason(self):
+        conf = harness.fixture_plugin_conf(ldap_uri="ldap://127.0.0.1:1/")
+        lines = conf.count("\n") + 1
+        conf += "\nbogus_key = 1\n"
+        with harness.Dovecot(plugin_conf_text=conf) as dovecot:
+            pattern = "Fatal: functional: %s:%d: unknown setting 'bogus_key'" % (
+                dovecot.plugin_conf_path, lines + 1)
+            deadline = time.monotonic() + 10
+            while (pattern not in dovecot.log_text() and
+                   time.monotonic() < deadline):
+                time.sleep(0.2)
+            self.assertIn(pattern, dovecot.log_text())
+            try:
+                reply = harness.auth_client_login(
+                    dovecot.auth_socket, "alice@example.com/info@example.com",
+                    ALICE_PW, timeout=5)
+                self.assertFalse(reply.ok, reply.raw)
+            except OSError:
+                pass  # no auth process to answer at all: also refused
+
+
 if __name__ == "__main__":
     unittest.main()
