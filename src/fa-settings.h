@@ -94,7 +94,8 @@ struct fa_settings {
 	const char *session_acl;
 	/* the session's acl_groups is this prefix plus the right's name */
 	const char *session_acl_group_prefix;
-	/* the session's mail_plugins (empty: leave as is) */
+	/* mail_plugins of the session (empty: leave as is); loading acl here
+	   keeps the right enforced even where the site forgot mail_plugins */
 	const char *session_mail_plugins;
 };
 

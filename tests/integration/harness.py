@@ -216,7 +216,8 @@ class Slapd(_Server):
     Slapd(tmpdir=None, schema_files=SCHEMA_FILES, ldif=FIXTURE_LDIF,
           port=None, start=True)
     .uri, .port, .tmpdir, .log_path; .start(), .stop(), .cleanup(),
-    .ldapsearch(filter, *attrs, bind_dn=None, password=None, base=BASE_DN)
+    .ldapsearch(filter, *attrs, bind_dn=None, password=None, base=BASE_DN),
+    .ldapmodify(ldif) (as the rootdn)
     """
 
     def __init__(self, tmpdir=None, schema_files=None, ldif=FIXTURE_LDIF,

@@ -18,6 +18,9 @@ connections and forwards them to an upstream server, or stalls them.
     proxy.accepted     connections accepted so far
     proxy.close()      stop: close every socket, end the thread
 
+UnreachablePort() is the other kind of dead server: connect() to its
+.uri hangs (SYNs are dropped), as to a host that is down or firewalled.
+
 Connections are always accepted (also while paused or black-holed), so
 the client's connect() succeeds and only its requests go unanswered.
 Bounded: at most MAX_CONNECTIONS open connections (more are closed at
@@ -256,3 +259,33 @@ class StallProxy:
                     else:
                         self._pump(key.data, key.fileobj, events)
         self._closed = True
+
+
+class UnreachablePort:
+    """A 127.0.0.1 port where connect() hangs, as to a host that is down
+    or behind a firewall that drops packets: a listening socket with a
+    full accept queue (backlog 0, one connection parked in it, never
+    accepted), so Linux drops every further SYN. close() frees it."""
+
+    def __init__(self):
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(0)
+        self.port = self._listener.getsockname()[1]
+        self.uri = "ldap://127.0.0.1:%d/" % self.port
+        self._filler = socket.create_connection(("127.0.0.1", self.port),
+                                                timeout=5)
+        atexit.register(self.close)
+
+    def close(self):
+        for s in (self._filler, self._listener):
+            try:
+                s.close()
+            except OSError:
+                pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

@@ -307,5 +307,50 @@ class ConfigErrorTest(unittest.TestCase):
                 pass  # no auth process to answer at all: also refused
 
 
+@unittest.skipUnless(os.path.exists(harness.MODULE_PATH) or
+                     os.environ.get("FA_REQUIRE_MODULE"),
+                     "module not installed")
+class RightWithoutSiteAclPluginTest(unittest.TestCase):
+    """A site whose mail_plugins lacks acl still gets the granted right
+    enforced in functional sessions (session_mail_plugins = acl), and its
+    ordinary sessions are left alone."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        cls.dovecot = harness.Dovecot(
+            ldap_uri=cls.slapd.uri,
+            extra_conf="mail_plugins =\nprotocol imap {\n"
+                       "  mail_plugins =\n}\n")
+        cls.addClassCleanup(cls.dovecot.cleanup)
+        cls.dovecot.deliver("helpdesk@example.com",
+                            "Subject: ticket\r\n\r\nbody\r\n")
+
+    def test_read_grant_cannot_append_without_site_acl_plugin(self):
+        conn = harness.imap_login(self.dovecot.imap_port,
+                                  "carol@example.com/helpdesk@example.com",
+                                  harness.PASSWORDS["carol"])
+        try:
+            self.assertEqual(conn.select("INBOX")[0], "OK")
+            typ, data = conn.append("INBOX", None, None,
+                                    b"Subject: x\r\n\r\ny\r\n")
+            self.assertEqual(typ, "NO", data)
+            self.assertIn(b"NOPERM", data[0])
+        finally:
+            conn.logout()
+
+    def test_ordinary_session_keeps_full_access(self):
+        conn = harness.imap_login(self.dovecot.imap_port, "alice@example.com",
+                                  ALICE_PW)
+        try:
+            conn.select("INBOX")
+            typ, data = conn.append("INBOX", None, None,
+                                    b"Subject: x\r\n\r\ny\r\n")
+            self.assertEqual(typ, "OK", data)
+        finally:
+            conn.logout()
+
+
 if __name__ == "__main__":
     unittest.main()
