@@ -7,6 +7,13 @@ PACKAGES="build-essential autoconf automake libtool pkg-config
 dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-ldap
 slapd ldap-utils libldap-dev check python3 clang"
 
+# slapd, dovecot's imap and login processes run as unprivileged users and
+# must be able to traverse "/"; some freshly made chroots have it 0700
+if [ "$(id -u)" = 0 ] && [ "$(stat -c %a /)" = 700 ]; then
+	echo "install-deps: / is mode 700; making it traversable (chmod 755 /)"
+	chmod 755 /
+fi
+
 missing=""
 for pkg in $PACKAGES; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
