@@ -71,12 +71,13 @@ static struct functional_loop functional_loop;
 /* --- fa_loop on Dovecot's ioloop --- */
 
 static struct fa_loop_io *
-functional_io_add(struct fa_loop *loop ATTR_UNUSED, int fd,
+functional_io_add(struct fa_loop *loop ATTR_UNUSED, int fd, bool want_write,
 		  fa_loop_callback_t *callback, void *context)
 {
 	/* the io_add() macro's type check cannot see through fa_loop's
 	   callback type, which is io_callback_t already */
-	return (struct fa_loop_io *)(io_add)(fd, IO_READ, __FILE__, __LINE__,
+	return (struct fa_loop_io *)(io_add)(fd, want_write ? IO_WRITE : IO_READ,
+					     __FILE__, __LINE__,
 					     callback, context);
 }
 

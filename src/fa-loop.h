@@ -21,8 +21,10 @@ enum fa_log_level {
 };
 
 struct fa_loop {
-	/* call callback whenever fd is readable, until removed */
+	/* call callback whenever fd is readable (or, with want_write,
+	   writable: a non-blocking connect has finished), until removed */
 	struct fa_loop_io *(*io_add)(struct fa_loop *loop, int fd,
+				     bool want_write,
 				     fa_loop_callback_t *callback,
 				     void *context);
 	/* closed: the fd was already closed (by libldap, after an error) */

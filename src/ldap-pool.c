@@ -1,17 +1,21 @@
 /* ldap-pool - asynchronous LDAP over reused connections (see ldap-pool.h).
 
-   Connects are blocking but bounded by ldap_timeout (libldap's network
-   timeout), and are retried at most once a second after a failure so a
-   dead directory costs each login nothing but a quick temporary failure.
-   StartTLS, when enabled, is negotiated during that connect. Everything
-   after the connect is asynchronous and driven by the host's loop. */
+   Connects are non-blocking too (libldap's CONNECT_ASYNC; the host's loop
+   says when the socket is writable), one URI at a time: a URI that refuses,
+   or does not connect and bind within ldap_timeout, hands over to the next.
+   When every URI has failed, new connects wait a second, and operations
+   fail at once as temporary failures instead of queueing. Exceptions, which
+   block for at most the network timeout: the TLS handshake of ldaps://
+   URIs and StartTLS, both negotiated right after the TCP connect. */
 
 #include "ldap-pool.h"
 #include "fa-settings.h"
 #include "arena.h"
 
+#include <errno.h>
 #include <ldap.h>
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +31,8 @@
 
 enum ldap_conn_state {
 	LDAP_CONN_DOWN,
+	/* TCP connect in flight */
+	LDAP_CONN_CONNECTING,
 	/* connected, service bind in flight */
 	LDAP_CONN_BINDING,
 	LDAP_CONN_READY,
@@ -49,9 +55,13 @@ struct ldap_conn {
 	/* for person binds only, never for searches */
 	bool for_binds;
 	int service_bind_msgid;
+	/* watches the socket: writable while connecting, then readable */
 	struct fa_loop_io *io;
-	/* the socket io watches */
 	int fd;
+	/* bounds connect plus service bind */
+	struct fa_loop_timeout *connect_timeout;
+	/* the URI this connection uses */
+	const char *uri;
 	/* operations sent on this connection */
 	struct op_list ops;
 	unsigned int pending;
@@ -93,7 +103,10 @@ struct ldap_pool {
 	struct ldap_conn *search_conns, *bind_conns;
 	/* operations waiting for a ready connection, oldest first */
 	struct op_list search_queue, bind_queue;
-	/* last failed connect, in monotonic msecs; 0 if none */
+	/* ldap_uris, split; the one new connections use; failures in a row */
+	char **uris;
+	unsigned int uri_count, uri_index, uris_failed;
+	/* when every URI had failed, in monotonic msecs; 0 if not */
 	long long connect_failed_at;
 	/* operations whose result waits for a 0 ms timeout */
 	struct op_list late_ops;
@@ -223,6 +236,8 @@ static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
 	struct ldap_pool *pool = conn->pool;
 	struct ldap_op *op;
 
+	if (conn->connect_timeout != NULL)
+		pool->loop->timeout_remove(pool->loop, &conn->connect_timeout);
 	if (conn->io != NULL) {
 		int fd = -1;
 
@@ -280,7 +295,11 @@ static int ldap_conn_set_options(struct ldap_conn *conn, const char **error_r)
 	ldap_set_option(conn->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(conn->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	ldap_set_option(conn->ld, LDAP_OPT_DEREF, &zero);
-	if (!set->ldap_starttls && strstr(set->ldap_uris, "ldaps://") == NULL)
+	/* ldaps:// handshakes inside the connect; libldap cannot do that
+	   asynchronously */
+	if (strncmp(conn->uri, "ldaps://", 8) != 0)
+		ldap_set_option(conn->ld, LDAP_OPT_CONNECT_ASYNC, LDAP_OPT_ON);
+	if (!set->ldap_starttls && strncmp(conn->uri, "ldaps://", 8) != 0)
 		return 0;
 	require = require_map[set->ldap_tls_require_cert];
 	ret = ldap_set_option(conn->ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &require);
@@ -299,58 +318,129 @@ static int ldap_conn_set_options(struct ldap_conn *conn, const char **error_r)
 	return 0;
 }
 
-/* ldap_conn_connect - connect (blocking, bounded by the network timeout),
-   negotiate StartTLS, and start the service bind of search connections */
-static int ldap_conn_connect(struct ldap_conn *conn)
+/* ldap_pool_connect_failed - drop conn, move on to the next URI; after a
+   whole round of failures, wait before the next attempt */
+static void ldap_pool_connect_failed(struct ldap_conn *conn, const char *what,
+				     const char *error)
+{
+	struct ldap_pool *pool = conn->pool;
+
+	pool_log(pool, FA_LOG_ERROR, "LDAP %s %s failed: %s%s", what,
+		 conn->uri, error, pool->set->ldap_starttls ?
+		 " (StartTLS enabled)" : "");
+	ldap_conn_disconnect(conn, "LDAP server unreachable");
+	pool->uri_index = (pool->uri_index + 1) % pool->uri_count;
+	if (++pool->uris_failed >= pool->uri_count) {
+		pool->uris_failed = 0;
+		pool->connect_failed_at = monotonic_msecs();
+	}
+}
+
+static void ldap_conn_connect_timeout(void *context)
+{
+	struct ldap_conn *conn = context;
+	char error[64];
+
+	conn->connect_timeout = NULL;
+	snprintf(error, sizeof(error), "no answer within %u s",
+		 conn->pool->set->ldap_timeout);
+	ldap_pool_connect_failed(conn, conn->state == LDAP_CONN_CONNECTING ?
+				 "connect to" : "service bind at", error);
+	ldap_pool_dispatch(conn->pool);
+}
+
+static void ldap_conn_ready(struct ldap_conn *conn)
+{
+	struct ldap_pool *pool = conn->pool;
+
+	if (conn->connect_timeout != NULL)
+		pool->loop->timeout_remove(pool->loop, &conn->connect_timeout);
+	conn->state = LDAP_CONN_READY;
+	pool->uris_failed = 0;
+	pool->connect_failed_at = 0;
+}
+
+/* ldap_conn_established - TCP is up: StartTLS, then the service bind of
+   search connections */
+static void ldap_conn_established(struct ldap_conn *conn)
 {
 	struct ldap_pool *pool = conn->pool;
 	const struct fa_settings *set = pool->set;
-	const char *error = NULL;
 	struct berval cred;
-	int ret, fd = -1;
+	int ret;
 
-	ret = ldap_initialize(&conn->ld, set->ldap_uris);
-	if (ret != LDAP_SUCCESS) {
-		error = ldap_err2string(ret);
-	} else if (ldap_conn_set_options(conn, &error) < 0) {
-		/* error set */
-	} else if ((ret = ldap_connect(conn->ld)) != LDAP_SUCCESS) {
-		error = ldap_err2string(ret);
-	} else if (set->ldap_starttls &&
-		   (ret = ldap_start_tls_s(conn->ld, NULL, NULL)) != LDAP_SUCCESS) {
-		error = ldap_err2string(ret);
-	} else if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
-		   fd < 0) {
-		error = "no socket after connect";
+	if (set->ldap_starttls &&
+	    (ret = ldap_start_tls_s(conn->ld, NULL, NULL)) != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "StartTLS with",
+					 ldap_err2string(ret));
+		return;
 	}
-	if (error != NULL) {
-		pool_log(pool, FA_LOG_ERROR,
-			 "LDAP connect to %s failed: %s%s", set->ldap_uris, error,
-			 set->ldap_starttls ? " (StartTLS enabled)" : "");
-		ldap_conn_disconnect(conn, "LDAP server unreachable");
-		pool->connect_failed_at = monotonic_msecs();
-		return -1;
-	}
-	pool->connect_failed_at = 0;
-	conn->fd = fd;
-	conn->io = pool->loop->io_add(pool->loop, fd, ldap_conn_input, conn);
-
+	conn->io = pool->loop->io_add(pool->loop, conn->fd, false,
+				      ldap_conn_input, conn);
 	if (conn->for_binds || set->ldap_bind_dn[0] == '\0') {
-		conn->state = LDAP_CONN_READY;
-		return 0;
+		ldap_conn_ready(conn);
+		return;
 	}
 	cred.bv_val = (char *)set->ldap_bind_password;
 	cred.bv_len = strlen(set->ldap_bind_password);
 	ret = ldap_sasl_bind(conn->ld, set->ldap_bind_dn, LDAP_SASL_SIMPLE,
 			     &cred, NULL, NULL, &conn->service_bind_msgid);
 	if (ret != LDAP_SUCCESS) {
-		pool_log(pool, FA_LOG_ERROR, "LDAP service bind as %s failed: %s",
-			 set->ldap_bind_dn, ldap_err2string(ret));
-		ldap_conn_disconnect(conn, "LDAP service bind failed");
-		pool->connect_failed_at = monotonic_msecs();
-		return -1;
+		ldap_pool_connect_failed(conn, "service bind at",
+					 ldap_err2string(ret));
+		return;
 	}
 	conn->state = LDAP_CONN_BINDING;
+}
+
+/* ldap_conn_connect_done - the non-blocking connect has finished */
+static void ldap_conn_connect_done(void *context)
+{
+	struct ldap_conn *conn = context;
+	struct ldap_pool *pool = conn->pool;
+	socklen_t len = sizeof(int);
+	int error = 0;
+
+	pool->loop->io_remove(pool->loop, &conn->io, false);
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &error, &len) < 0)
+		error = errno;
+	if (error != 0)
+		ldap_pool_connect_failed(conn, "connect to", strerror(error));
+	else
+		ldap_conn_established(conn);
+	ldap_pool_dispatch(pool);
+}
+
+/* ldap_conn_connect - start connecting to the current URI; returns -1 if
+   that failed at once (the next URI is then current) */
+static int ldap_conn_connect(struct ldap_conn *conn)
+{
+	struct ldap_pool *pool = conn->pool;
+	const char *error = NULL;
+	int ret, fd = -1;
+
+	conn->uri = pool->uris[pool->uri_index];
+	ret = ldap_initialize(&conn->ld, conn->uri);
+	if (ret != LDAP_SUCCESS) {
+		error = ldap_err2string(ret);
+	} else if (ldap_conn_set_options(conn, &error) < 0) {
+		/* error set */
+	} else if ((ret = ldap_connect(conn->ld)) != LDAP_SUCCESS) {
+		error = ldap_err2string(ret);
+	} else if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+		   fd < 0) {
+		error = "no socket after connect";
+	}
+	if (error != NULL) {
+		ldap_pool_connect_failed(conn, "connect to", error);
+		return -1;
+	}
+	conn->fd = fd;
+	conn->state = LDAP_CONN_CONNECTING;
+	conn->connect_timeout = pool->loop->timeout_add(pool->loop,
+		pool->set->ldap_timeout * 1000, ldap_conn_connect_timeout, conn);
+	conn->io = pool->loop->io_add(pool->loop, fd, true,
+				      ldap_conn_connect_done, conn);
 	return 0;
 }
 
@@ -401,7 +491,8 @@ ldap_pool_pick(struct ldap_pool *pool, struct ldap_conn *conns,
 
 	*connecting_r = false;
 	for (i = 0; i < count; i++) {
-		if (conns[i].state == LDAP_CONN_BINDING)
+		if (conns[i].state == LDAP_CONN_CONNECTING ||
+		    conns[i].state == LDAP_CONN_BINDING)
 			*connecting_r = true;
 		if (conns[i].state != LDAP_CONN_READY ||
 		    conns[i].pending >= max_pending)
@@ -409,19 +500,19 @@ ldap_pool_pick(struct ldap_pool *pool, struct ldap_conn *conns,
 		if (best == NULL || conns[i].pending < best->pending)
 			best = &conns[i];
 	}
-	if (best != NULL)
+	if (best != NULL || *connecting_r)
 		return best;
-	/* bring up one more connection, if allowed */
+	/* bring up one more connection, trying the URIs in turn */
 	for (i = 0; i < count; i++) {
-		if (conns[i].state == LDAP_CONN_DOWN &&
-		    ldap_pool_may_connect(pool)) {
-			if (ldap_conn_connect(&conns[i]) < 0)
+		if (conns[i].state != LDAP_CONN_DOWN)
+			continue;
+		while (ldap_pool_may_connect(pool)) {
+			if (ldap_conn_connect(&conns[i]) == 0) {
+				*connecting_r = true;
 				return NULL;
-			if (conns[i].state == LDAP_CONN_READY)
-				return &conns[i];
-			*connecting_r = true;
-			return NULL;
+			}
 		}
+		return NULL;
 	}
 	return NULL;
 }
@@ -573,17 +664,16 @@ static void ldap_conn_service_bind_result(struct ldap_conn *conn,
 					  LDAPMessage *msg)
 {
 	int code = LDAP_OTHER;
+	char error[256];
 
 	if (ldap_parse_result(conn->ld, msg, &code, NULL, NULL, NULL, NULL,
 			      0) != LDAP_SUCCESS || code != LDAP_SUCCESS) {
-		pool_log(conn->pool, FA_LOG_ERROR,
-			 "LDAP service bind as %s failed: %s",
-			 conn->pool->set->ldap_bind_dn, ldap_err2string(code));
-		ldap_conn_disconnect(conn, "LDAP service bind failed");
-		conn->pool->connect_failed_at = monotonic_msecs();
+		snprintf(error, sizeof(error), "%s (as %s)",
+			 ldap_err2string(code), conn->pool->set->ldap_bind_dn);
+		ldap_pool_connect_failed(conn, "service bind at", error);
 		return;
 	}
-	conn->state = LDAP_CONN_READY;
+	ldap_conn_ready(conn);
 }
 
 static void ldap_conn_input(void *context)
@@ -708,6 +798,26 @@ void ldap_op_cancel(struct ldap_op **op_p)
 	op_free(op);
 }
 
+static char **ldap_pool_split_uris(const char *uris, unsigned int *count_r)
+{
+	char *copy = strdup(uris), *uri, *save, **list;
+	unsigned int n = 0;
+
+	list = calloc(strlen(uris) / 2 + 2, sizeof(*list));
+	if (copy == NULL || list == NULL)
+		abort();
+	for (uri = strtok_r(copy, " \t", &save); uri != NULL;
+	     uri = strtok_r(NULL, " \t", &save)) {
+		list[n] = strdup(uri);
+		if (list[n++] == NULL)
+			abort();
+	}
+	free(copy);
+	/* settings guarantee at least one */
+	*count_r = n;
+	return list;
+}
+
 struct ldap_pool *ldap_pool_init(const struct fa_settings *set,
 				 struct fa_loop *loop)
 {
@@ -718,6 +828,7 @@ struct ldap_pool *ldap_pool_init(const struct fa_settings *set,
 		abort();
 	pool->set = set;
 	pool->loop = loop;
+	pool->uris = ldap_pool_split_uris(set->ldap_uris, &pool->uri_count);
 	pool->search_conns = calloc(set->ldap_connections,
 				    sizeof(*pool->search_conns));
 	pool->bind_conns = calloc(set->ldap_bind_connections,
@@ -752,6 +863,9 @@ void ldap_pool_deinit(struct ldap_pool **pool_p)
 		op_finish(op, LDAP_OP_TEMPFAIL, "shutting down");
 	while ((op = pool->late_ops.head) != NULL)
 		op_finish(op, op->late_result, op->late_error);
+	for (i = 0; i < pool->uri_count; i++)
+		free(pool->uris[i]);
+	free(pool->uris);
 	free(pool->search_conns);
 	free(pool->bind_conns);
 	free(pool);

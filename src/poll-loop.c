@@ -12,6 +12,7 @@
 
 struct fa_loop_io {
 	int fd;
+	bool want_write;
 	fa_loop_callback_t *callback;
 	void *context;
 	bool used;
@@ -40,16 +41,17 @@ static long long now_msecs(void)
 }
 
 static struct fa_loop_io *
-poll_io_add(struct fa_loop *_loop, int fd, fa_loop_callback_t *callback,
-	    void *context)
+poll_io_add(struct fa_loop *_loop, int fd, bool want_write,
+	    fa_loop_callback_t *callback, void *context)
 {
 	struct poll_loop *loop = (struct poll_loop *)_loop;
 	unsigned int i;
 
 	for (i = 0; i < POLL_LOOP_MAX; i++) {
 		if (!loop->ios[i].used) {
-			loop->ios[i] = (struct fa_loop_io){ fd, callback,
-							    context, true };
+			loop->ios[i] = (struct fa_loop_io){ fd, want_write,
+							    callback, context,
+							    true };
 			return &loop->ios[i];
 		}
 	}
@@ -173,7 +175,8 @@ void poll_loop_run(struct poll_loop *loop, const bool *done)
 			if (!loop->ios[i].used)
 				continue;
 			fds[n].fd = loop->ios[i].fd;
-			fds[n].events = POLLIN;
+			fds[n].events = loop->ios[i].want_write ?
+				POLLOUT : POLLIN;
 			fds[n].revents = 0;
 			owners[n++] = &loop->ios[i];
 		}

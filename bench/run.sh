@@ -1,0 +1,31 @@
+#!/bin/sh
+# run.sh - the login-throughput benchmark in one command (as root):
+#   1. installs the Debian packages (scripts/install-deps.sh),
+#   2. builds and installs the module (scripts/build.sh),
+#   3. compiles the raw-libldap ceiling (bench/raw-ldap.c) into a temp dir,
+#   4. runs bench/bench.py --scale10: prints the table and writes it to
+#      bench/last-results.txt; exits non-zero if any result was wrong.
+# Other arguments go to bench.py (e.g. --seconds 2); --no-scale10 skips the
+# 10x directory. About 7 minutes on 2 cores.
+set -eu
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+./scripts/build.sh
+build=$(mktemp -d /tmp/fa-bench-build.XXXXXX)
+trap 'rm -rf "$build"' EXIT
+cc -O2 -Wall -o "$build/raw-ldap" bench/raw-ldap.c -lldap -llber
+
+scale10=--scale10
+for arg do
+	shift
+	if [ "$arg" = --no-scale10 ]; then
+		scale10=
+	else
+		set -- "$@" "$arg"
+	fi
+done
+status=0
+# shellcheck disable=SC2086 # $scale10 is one word or none
+/usr/bin/python3 bench/bench.py $scale10 --raw-bin "$build/raw-ldap" "$@" ||
+	status=$?
+exit "$status"

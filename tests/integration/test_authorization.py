@@ -1,0 +1,1006 @@
+"""The authorization model end to end (issue 4): who may open which
+functional account, with which right, and what the session can then do.
+
+Real slapd (fixtures/directory.ldif, its "Authorization stories" part),
+real Dovecot including dovecot-example.conf with the installed module, real
+clients (imaplib, poplib, Dovecot's auth-client socket, doveadm, the
+installed functional-auth-explain). One slapd and one Dovecot per class;
+classes differ in the plugin's or Dovecot's settings:
+
+  AuthorizationTest     the example config (+ person_disabled_filter):
+                        right levels over IMAP, ACL precedence, OX groups,
+                        disabled people, login forms, audit, explain tool
+  BackslashSeparatorTest  separators = / * \\ (Exchange's user\\shared)
+  TargetFirstTest       login_order = target-first
+  PlainLoginsTest       plain_logins = yes, no site LDAP passdb at all
+  MinRightTest          min_right = write, auth_debug off
+  MemberOfTest          person_memberof_attribute = memberOf,
+                        group_nesting_depth = 1
+  AuthCacheTest         auth_cache_size/ttl/negative_ttl, grant revoked in
+                        LDAP while cached
+
+Refusals go pipelined over the auth-client socket with no-penalty (each
+failure waits auth_failure_delay; a batch waits it once), so the IMAP
+logins that follow are not slowed by the per-IP auth penalty. Run:
+
+    FA_REQUIRE_MODULE=1 /usr/bin/python3 -m unittest \\
+        tests.integration.test_authorization -v
+"""
+
+import imaplib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+# Passwords of the people the authorization stories add (harness.PASSWORDS
+# has the older ones); none may reach a log.
+PASSWORDS = dict(harness.PASSWORDS, **{
+    name: name + "-secret" for name in (
+        "frank", "grace", "henry", "ivan", "judy", "kim", "leo", "mike",
+        "nina", "oscar", "paula", "quentin", "rachel", "sam")})
+
+# IMAP rights of each level (functional-rights.acl, UCS's mapping).
+# Dovecot's MYRIGHTS adds the obsolete RFC 2086 'c' and 'd' where 'k' and
+# 'e'/'x' are given; they are ignored when comparing.
+RIGHTS = {
+    "read": "lrws",
+    "post": "lrwsp",
+    "append": "lrwspi",
+    "write": "lrwspite",
+    "all": "lrwspitekxa",
+}
+# What each level may do in the session (IMAP has no use for 'p', so post
+# behaves like read).
+ABILITIES = {
+    "read": dict(append=False, delete=False, create=False),
+    "post": dict(append=False, delete=False, create=False),
+    "append": dict(append=True, delete=False, create=False),
+    "write": dict(append=True, delete=True, create=False),
+    "all": dict(append=True, delete=True, create=True),
+}
+
+DISABLED_FILTER = "(univentionObjectFlag=disabled)"
+
+
+def pw(login):
+    """The password of the person in a composite login (either order) or
+    of a person name."""
+    for part in re.split(r"[/*\\]", login):
+        if part.split("@")[0] in PASSWORDS:
+            return PASSWORDS[part.split("@")[0]]
+    raise KeyError("no known person in %r" % login)
+
+
+def message(to, subject):
+    return ("From: sender@example.org\nTo: %s\nSubject: %s\n"
+            "Date: Mon, 24 Nov 2025 10:00:00 +0000\n\n%s\n"
+            % (to, subject, subject))
+
+
+def rights_set(rights):
+    return set(rights) - set("cd")
+
+
+def wait_log(dovecot, since, done, timeout=5):
+    """Dovecot's log from `since`, once done(text) holds or after timeout
+    (the log process writes asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = dovecot.log_text(since=since)
+        if done(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
+def lines_with(text, *words):
+    return [line for line in text.splitlines()
+            if all(w in line for w in words)]
+
+
+def rip_lines(text, rip):
+    """Log lines of the auth requests claiming remote IP `rip`."""
+    pat = re.compile(r"[(,]%s[,)]|rip=%s\b" % (re.escape(rip),
+                                               re.escape(rip)))
+    return [line for line in text.splitlines() if pat.search(line)]
+
+
+def explain_tool():
+    return (shutil.which("functional-auth-explain") or
+            "/usr/local/bin/functional-auth-explain")
+
+
+def require_module():
+    if not os.path.exists(harness.MODULE_PATH):
+        why = ("%s is not installed (run ./scripts/build.sh first)"
+               % harness.MODULE_PATH)
+        if os.environ.get("FA_REQUIRE_MODULE"):
+            raise AssertionError(why + " and FA_REQUIRE_MODULE is set")
+        raise unittest.SkipTest(why + "; set FA_REQUIRE_MODULE=1 to make "
+                                "this a failure")
+
+
+class _DovecotCase(unittest.TestCase):
+    """One slapd and one Dovecot for the class; helpers. No tests here."""
+    maxDiff = None
+    plugin_settings = {}
+    extra_conf = ""
+    auth_debug = True
+    example_conf = harness.EXAMPLE_CONF
+
+    @classmethod
+    def setUpClass(cls):
+        require_module()
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        cls.dovecot = harness.Dovecot(
+            example_conf=cls.example_conf,
+            plugin_conf_text=harness.fixture_plugin_conf(
+                cls.slapd.uri, **cls.plugin_settings),
+            ldap_uri=cls.slapd.uri, auth_debug=cls.auth_debug,
+            extra_conf=cls.extra_conf)
+        cls.addClassCleanup(cls.dovecot.cleanup)
+
+    # --- auth-client ---------------------------------------------------------
+
+    def _auth_failed(self, error):
+        crashes = [line for line in self.dovecot.log_text().splitlines()
+                   if any(w in line for w in ("Panic:", "Fatal:",
+                                              "killed with signal"))]
+        self.fail("auth connection dropped (%s); the auth process "
+                  "probably died:\n%s" % (error, "\n".join(crashes)))
+
+    def auth(self, user, password=None, **kw):
+        """One auth-client login (password defaults to the person's)."""
+        if password is None:
+            password = pw(kw.get("user", user))
+        try:
+            return harness.auth_client_login(self.dovecot.auth_socket, user,
+                                             password, **kw)
+        except ConnectionError as e:
+            self._auth_failed(e)
+
+    def auth_many(self, requests, timeout=60):
+        try:
+            return harness.auth_client_many(self.dovecot.auth_socket,
+                                            requests, timeout)
+        except ConnectionError as e:
+            self._auth_failed(e)
+
+    # --- IMAP ------------------------------------------------------------------
+
+    def login(self, user, password=None):
+        """IMAP LOGIN; the connection is logged out at test end."""
+        if password is None:
+            password = pw(user)
+        try:
+            conn = harness.imap_login(self.dovecot.imap_port, user, password)
+        except imaplib.IMAP4.error as e:
+            self.fail("IMAP login %r refused: %s\n%s" % (
+                user, e, self.dovecot.log_text()[-3000:]))
+        self.addCleanup(conn.logout)
+        return conn
+
+    def sasl_login(self, person, target):
+        try:
+            conn = harness.imap_authenticate_plain(
+                self.dovecot.imap_port, person, pw(person), authzid=target)
+        except imaplib.IMAP4.error as e:
+            self.fail("IMAP AUTHENTICATE PLAIN %s as %s refused: %s" % (
+                person, target, e))
+        self.addCleanup(conn.logout)
+        return conn
+
+    def myrights(self, conn, mailbox="INBOX"):
+        typ, data = conn.myrights(mailbox)
+        self.assertEqual(typ, "OK", data)
+        return data[-1].decode().split()[-1]
+
+    def assertRights(self, conn, level, msg=None):
+        got = self.myrights(conn)
+        self.assertEqual(rights_set(got), set(RIGHTS[level]),
+                         "%sMYRIGHTS %r, expected the rights of %s (%s)" % (
+                             msg + ": " if msg else "", got, level,
+                             RIGHTS[level]))
+
+    def assertLoginRights(self, login, level):
+        """IMAP login as `login` works and MYRIGHTS INBOX is `level`'s."""
+        self.assertRights(self.login(login), level, login)
+
+    def inbox_count(self, conn):
+        typ, data = conn.select("INBOX")
+        self.assertEqual(typ, "OK", data)
+        return int(data[0])
+
+    def inbox_subjects(self, conn):
+        self.inbox_count(conn)
+        typ, data = conn.fetch("1:*", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(typ, "OK", data)
+        return [part[1].decode().strip() for part in data
+                if isinstance(part, tuple)]
+
+    def exercise(self, login, target, level):
+        """Log in as `login` (a session of `target`) and try what each
+        level allows or forbids; assert on the resulting state."""
+        tag = uuid.uuid4().hex[:8]
+        subject = "exercise %s %s" % (level, tag)
+        self.dovecot.deliver(target, message(target, subject))
+        conn = self.login(login)
+        what = "%s as %s" % (login, level)
+
+        # SELECT and FETCH: every level
+        before = self.inbox_count(conn)
+        self.assertGreaterEqual(before, 1, what)
+        self.assertIn("Subject: " + subject, self.inbox_subjects(conn), what)
+        self.assertRights(conn, level, what)
+
+        # APPEND: append and up
+        typ, data = conn.append("INBOX", None, None,
+                                ("Subject: appended %s\r\n\r\nhello\r\n"
+                                 % tag).encode())
+        after_append = self.inbox_count(conn)
+        if ABILITIES[level]["append"]:
+            self.assertEqual(typ, "OK", "%s: APPEND refused: %r"
+                             % (what, data))
+            self.assertEqual(after_append, before + 1, what)
+        else:
+            self.assertEqual(typ, "NO", "%s: APPEND not refused: %r"
+                             % (what, data))
+            self.assertEqual(after_append, before, what)
+
+        # STORE +FLAGS \Deleted and EXPUNGE: write and up. Without the
+        # right Dovecot answers OK but sets no flag: check the flags.
+        seq = str(after_append)
+        conn.store(seq, "+FLAGS", "(\\Deleted)")
+        typ, data = conn.fetch(seq, "(FLAGS)")
+        self.assertEqual(typ, "OK", data)
+        flags = b" ".join(d for d in data if isinstance(d, bytes)).decode()
+        conn.expunge()
+        after_expunge = self.inbox_count(conn)
+        if ABILITIES[level]["delete"]:
+            self.assertIn("\\Deleted", flags, what)
+            self.assertEqual(after_expunge, after_append - 1, what)
+        else:
+            self.assertNotIn("\\Deleted", flags, what)
+            self.assertEqual(after_expunge, after_append,
+                             "%s: EXPUNGE removed a message" % what)
+
+        # CREATE: all only
+        folder = "Made-%s-%s" % (level, tag)
+        typ, data = conn.create(folder)
+        typ_list, listing = conn.list()
+        listed = any(folder.encode() in line for line in listing
+                     if isinstance(line, bytes))
+        if ABILITIES[level]["create"]:
+            self.assertEqual(typ, "OK", "%s: CREATE refused: %r"
+                             % (what, data))
+            self.assertTrue(listed, "%s: %s not listed" % (what, folder))
+        else:
+            self.assertEqual(typ, "NO", "%s: CREATE not refused: %r"
+                             % (what, data))
+            self.assertFalse(listed, what)
+
+    # --- explain tool --------------------------------------------------------
+
+    def explain(self, *args):
+        r = subprocess.run([explain_tool(), "-c", self.dovecot.plugin_conf_path]
+                           + list(args), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=30)
+        return r.returncode, r.stdout
+
+
+# =============================================================================
+
+# Refusals of AuthorizationTest, sent pipelined once; each claims its own
+# rip so its log lines can be found. name: (request, words its info line
+# must contain)
+def _denial(i, user, authzid=None, password=None):
+    return dict(user=user, authzid=authzid,
+                password=password if password is not None else pw(user),
+                rip="192.0.2.%d" % (100 + i))
+
+
+MAIN_DENIALS = {
+    "henry_none": (_denial(1, "henry/projects@example.com"),
+                   ('denied by univentionMailACL user "henry" none',)),
+    "henry_none_sasl": (_denial(2, "henry@example.com",
+                                authzid="projects@example.com"),
+                        ('denied by univentionMailACL user "henry" none',)),
+    "bob_none": (_denial(3, "bob@example.com/helpdesk@example.com"),
+                 ('denied by univentionMailACL user "bob" none',)),
+    "no_rule": (_denial(4, "frank@example.com/projects@example.com"),
+                ("no rule",)),
+    "loop_denied": (_denial(5, "oscar@example.com/sales@example.com"),
+                    ("no rule",)),
+    "shadow_expired": (_denial(6, "quentin@example.com/crew@example.com"),
+                       ("disabled", "shadowExpire")),
+    "flag_disabled": (_denial(7, "rachel@example.com/crew@example.com"),
+                      ("disabled", "person_disabled_filter")),
+    "flag_disabled_sasl": (_denial(8, "rachel@example.com",
+                                   authzid="crew@example.com"),
+                           ("disabled",)),
+    "memberof_off_acl": (_denial(9, "paula@example.com/audit@example.com"),
+                         ("no rule",)),
+    "memberof_off_ox": (_denial(10, "paula@example.com/ledger@example.com"),
+                        ("no rule",)),
+    "disabled_wrong_password": (
+        _denial(11, "quentin@example.com/crew@example.com",
+                password="wrong-secret"), ("disabled",)),
+}
+
+
+class AuthorizationTest(_DovecotCase):
+    """The example configuration, plus a site flag for disabled people."""
+    plugin_settings = dict(person_disabled_filter=DISABLED_FILTER)
+    _denials = None
+
+    @classmethod
+    def denials(cls):
+        """{name: (AuthReply, log text)}, computed once, with the time the
+        whole batch took."""
+        if cls._denials is None:
+            mark = cls.dovecot.log_size()
+            start = time.monotonic()
+            replies = harness.auth_client_many(
+                cls.dovecot.auth_socket,
+                [req for req, _ in MAIN_DENIALS.values()], timeout=30)
+            cls._denial_seconds = time.monotonic() - start
+            log = wait_log(cls.dovecot, mark, lambda text: all(
+                any("Info:" in line and "functional" in line
+                    for line in rip_lines(text, req["rip"]))
+                for req, _ in MAIN_DENIALS.values()))
+            cls._denials = {name: (reply, log) for name, reply
+                            in zip(MAIN_DENIALS, replies)}
+        return cls._denials
+
+    def assertDenied(self, name):
+        reply, log = self.denials()[name]
+        req, words = MAIN_DENIALS[name]
+        what = "%s (%s%s)" % (name, req["user"], " authzid=" +
+                              req["authzid"] if req["authzid"] else "")
+        self.assertFalse(reply.ok, "%s was granted: %s" % (what, reply.raw))
+        self.assertFalse(reply.temp, "%s failed temporarily: %s"
+                         % (what, reply.raw))
+        lines = [line for line in rip_lines(log, req["rip"])
+                 if "Info:" in line and all(w in line for w in words)]
+        self.assertTrue(lines, "%s: no info line containing %r:\n%s" % (
+            what, words, "\n".join(rip_lines(log, req["rip"])) or log))
+        return lines
+
+    # --- each right level over IMAP (frank: one folder per level) -----------
+
+    def test_level_read_selects_and_fetches_only(self):
+        self.exercise("frank@example.com/level-read@example.com",
+                      "level-read@example.com", "read")
+
+    def test_level_post_is_read_for_imap(self):
+        self.exercise("frank@example.com/level-post@example.com",
+                      "level-post@example.com", "post")
+
+    def test_level_append_appends_but_cannot_expunge(self):
+        self.exercise("frank@example.com/level-append@example.com",
+                      "level-append@example.com", "append")
+
+    def test_level_write_expunges_but_cannot_create(self):
+        self.exercise("frank@example.com/level-write@example.com",
+                      "level-write@example.com", "write")
+
+    def test_level_all_creates(self):
+        self.exercise("frank@example.com/level-all@example.com",
+                      "level-all@example.com", "all")
+
+    def test_ox_member_has_full_access(self):
+        self.exercise("alice@example.com/info@example.com",
+                      "info@example.com", "all")
+
+    def test_ox_member_via_group_dn_has_full_access(self):
+        self.exercise("mike@example.com/team@example.com",
+                      "team@example.com", "all")
+
+    # --- ACL precedence: user's value decides alone ------------------------
+
+    def test_user_value_weaker_than_group_wins(self):
+        # grace: developers write, grace@example.com read -> read
+        self.assertLoginRights("grace@example.com/projects@example.com",
+                               "read")
+
+    def test_user_value_stronger_than_group_wins(self):
+        # ivan: testers read, ivan@example.com all -> all
+        self.assertLoginRights("ivan@example.com/projects@example.com",
+                               "all")
+
+    def test_user_none_denies_despite_group_write(self):
+        self.assertDenied("henry_none")
+
+    def test_user_none_denies_over_sasl_too(self):
+        self.assertDenied("henry_none_sasl")
+
+    def test_user_none_denies_despite_group_read(self):
+        self.assertDenied("bob_none")
+
+    def test_strongest_group_wins(self):
+        # judy: developers write, testers read -> write
+        self.assertLoginRights("judy@example.com/projects@example.com",
+                               "write")
+
+    def test_group_with_space_in_name(self):
+        self.assertLoginRights("leo@example.com/projects@example.com",
+                               "post")
+
+    def test_group_by_uniquemember_and_by_memberuid(self):
+        # erin: support write (both attributes); henry is a developer only
+        # by memberUid and is named "none", judy by both
+        self.assertLoginRights("erin@example.com/helpdesk@example.com",
+                               "write")
+
+    def test_no_rule_denies(self):
+        self.assertDenied("no_rule")
+
+    def test_unparsable_value_is_ignored_and_logged(self):
+        # kim: "kim@example.com everything" (unparsable) and testers read
+        mark = self.dovecot.log_size()
+        self.assertLoginRights("kim@example.com/projects@example.com",
+                               "read")
+        log = wait_log(self.dovecot, mark, lambda t: "everything" in t)
+        ignored = lines_with(log, "kim@example.com everything")
+        self.assertTrue(ignored, "no log line mentions the unparsable "
+                        "value:\n" + log)
+        self.assertTrue(any("ignor" in line.lower() for line in ignored),
+                        ignored)
+        self.assertTrue(lines_with(log, "broken-value-without-right"), log)
+        self.assertTrue(lines_with(log, "kim@example.com acts as "
+                                   "projects@example.com",
+                                   'group "testers" read'), log)
+
+    def test_acl_names_person_by_uid(self):
+        # projects: "carol read"; carol logs in by address
+        self.assertLoginRights("carol@example.com/projects@example.com",
+                               "read")
+
+    def test_login_by_uid_matches_acl_by_address(self):
+        # helpdesk: "carol@example.com read"; carol logs in by uid
+        self.assertLoginRights("carol/helpdesk@example.com", "read")
+
+    def test_same_right_over_sasl_authzid(self):
+        self.assertRights(self.sasl_login("carol@example.com",
+                                          "helpdesk@example.com"), "read")
+        self.assertRights(self.sasl_login("judy@example.com",
+                                          "projects@example.com"), "write")
+
+    # --- OX uniqueMember with groups ------------------------------------------
+
+    def test_ox_member_via_nested_group(self):
+        # nina is in ox-subteam, which is in ox-team, which team lists
+        self.assertLoginRights("nina@example.com/team@example.com", "all")
+
+    def test_group_loop_terminates_with_grant(self):
+        start = time.monotonic()
+        conn = self.login("oscar@example.com/loopteam@example.com")
+        self.assertLess(time.monotonic() - start, 5, "loop took too long")
+        self.assertRights(conn, "all")
+
+    def test_group_loop_terminates_with_denial(self):
+        self.assertDenied("loop_denied")
+        # the whole pipelined batch, failure delay included
+        self.assertLess(self._denial_seconds, 8)
+
+    # --- disabled people ---------------------------------------------------------
+
+    def test_shadow_expire_in_past_refused(self):
+        self.assertDenied("shadow_expired")
+
+    def test_disabled_person_refused_whatever_password(self):
+        self.assertDenied("disabled_wrong_password")
+
+    def test_person_disabled_filter_refused(self):
+        self.assertDenied("flag_disabled")
+
+    def test_person_disabled_filter_refused_over_sasl(self):
+        self.assertDenied("flag_disabled_sasl")
+
+    def test_shadow_expire_in_future_is_enabled(self):
+        self.assertLoginRights("sam@example.com/crew@example.com", "all")
+        # and a member of the same account who is not disabled
+        self.assertLoginRights("frank@example.com/crew@example.com", "all")
+
+    def test_memberof_unused_unless_configured(self):
+        self.assertDenied("memberof_off_acl")
+        self.assertDenied("memberof_off_ox")
+
+    # --- login forms (default separators) ---------------------------------
+
+    def test_star_separator(self):
+        self.assertLoginRights("frank@example.com*level-write@example.com",
+                               "write")
+
+    def test_uid_with_star_separator(self):
+        self.assertLoginRights("frank*level-post@example.com", "post")
+
+    def test_sasl_plain_over_pop3(self):
+        subject = "pop3 sasl %s" % uuid.uuid4().hex[:8]
+        self.dovecot.deliver("helpdesk@example.com",
+                             message("helpdesk@example.com", subject))
+        try:
+            conn = harness.pop3_authenticate_plain(
+                self.dovecot.pop3_port, "erin@example.com", pw("erin"),
+                authzid="helpdesk@example.com")
+        except Exception as e:
+            self.fail("POP3 AUTH PLAIN refused: %s\n%s" % (
+                e, self.dovecot.log_text()[-2000:]))
+        self.addCleanup(conn.quit)
+        count, _ = conn.stat()
+        self.assertGreaterEqual(count, 1)
+        bodies = [b"\n".join(conn.retr(i)[1]) for i in range(1, count + 1)]
+        self.assertTrue(any(subject.encode() in b for b in bodies))
+
+    def test_composite_login_over_pop3(self):
+        conn = harness.pop3_login(self.dovecot.pop3_port,
+                                  "mike@example.com/team@example.com",
+                                  pw("mike"))
+        self.addCleanup(conn.quit)
+        conn.stat()
+
+    # --- audit -----------------------------------------------------------------
+
+    def test_grant_logs_one_audit_line_with_acl_rule(self):
+        mark = self.dovecot.log_size()
+        rip = "198.51.100.7"
+        reply = self.auth("erin@example.com/helpdesk@example.com",
+                          service="pop3", rip=rip)
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "helpdesk@example.com")
+        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
+        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        self.assertEqual(len(grants), 1, "expected one audit line:\n" + log)
+        line = grants[0]
+        self.assertIn("Info:", line)
+        for word in ("erin@example.com", "helpdesk@example.com",
+                     'univentionMailACL group "support" write',
+                     "service=pop3", "rip=" + rip):
+            self.assertIn(word, line)
+
+    def test_grant_logs_one_audit_line_with_membership_rule(self):
+        mark = self.dovecot.log_size()
+        rip = "198.51.100.8"
+        reply = self.auth("nina@example.com/team@example.com", rip=rip)
+        self.assertTrue(reply.ok, reply.raw)
+        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
+        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        self.assertEqual(len(grants), 1, log)
+        for word in ("Info:", "nina@example.com acts as team@example.com",
+                     "uniqueMember", "cn=ox-team,cn=groups,dc=example,dc=com",
+                     "service=imap", "rip=" + rip):
+            self.assertIn(word, grants[0])
+
+    def test_sasl_grant_logs_audit_line(self):
+        mark = self.dovecot.log_size()
+        rip = "198.51.100.9"
+        reply = self.auth("carol@example.com",
+                          authzid="helpdesk@example.com", rip=rip)
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "helpdesk@example.com")
+        self.assertEqual(reply.fields.get("auth_user"), "carol@example.com")
+        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
+        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        self.assertEqual(len(grants), 1, log)
+        self.assertIn('univentionMailACL user "carol@example.com" read',
+                      grants[0])
+
+    def test_log_never_contains_passwords(self):
+        self.denials()
+        log = self.dovecot.log_text()
+        for who, password in PASSWORDS.items():
+            self.assertNotIn(password, log, "password of %s in the log" % who)
+        self.assertNotIn("wrong-secret", log)
+
+    # --- explain tool --------------------------------------------------------
+
+    def test_explain_granted_by_group(self):
+        rc, out = self.explain("erin@example.com", "helpdesk@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("GRANTED", out)
+        self.assertIn('univentionMailACL group "support" write', out)
+        self.assertRegex(out, r"(?i)password bind skipped|no password")
+        self.assertRegex(out, r"group: support \(cn=support,")
+        self.assertRegex(out, r"group: Domain Users \(cn=Domain Users,")
+        self.assertNotIn("erin-secret", out)
+
+    def test_explain_single_login_denied(self):
+        rc, out = self.explain("bob/helpdesk@example.com")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("DENIED", out)
+        self.assertIn('univentionMailACL user "bob" none', out)
+        self.assertIn("login split at '/'", out)
+
+    def test_explain_nested_group_and_disabled(self):
+        rc, out = self.explain("nina@example.com", "team@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("group: ox-subteam", out)
+        self.assertIn("group: ox-team", out)
+        rc, out = self.explain("rachel@example.com*crew@example.com")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("DENIED", out)
+        self.assertIn("disabled", out)
+        rc, out = self.explain("quentin", "crew@example.com")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("disabled", out)
+
+    def test_explain_unparsable_values_listed(self):
+        rc, out = self.explain("kim@example.com", "projects@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("kim@example.com everything", out)
+        self.assertIn('group "testers" read', out)
+
+
+# =============================================================================
+
+class BackslashSeparatorTest(_DovecotCase):
+    """separators = / * \\ for people used to Exchange's user\\shared."""
+    plugin_settings = dict(separators="/ * \\")
+    # quoted: Dovecot reads an unquoted trailing backslash as a line
+    # continuation; inside quotes "\\" is one backslash
+    extra_conf = ('auth_username_chars = "abcdefghijklmnopqrstuvwxyz'
+                  'ABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@/*\\\\"\n')
+    auth_debug = False
+
+    def test_backslash_separator(self):
+        subject = "backslash %s" % uuid.uuid4().hex[:8]
+        self.dovecot.deliver("info@example.com",
+                             message("info@example.com", subject))
+        conn = self.login("alice@example.com\\info@example.com")
+        self.assertIn("Subject: " + subject, self.inbox_subjects(conn))
+        self.assertRights(conn, "all")
+
+    def test_backslash_separator_keeps_acl_right(self):
+        self.assertLoginRights("frank@example.com\\level-append@example.com",
+                               "append")
+        self.assertLoginRights("carol\\helpdesk@example.com", "read")
+
+    def test_slash_and_star_still_work(self):
+        self.assertLoginRights("frank@example.com/level-read@example.com",
+                               "read")
+        self.assertLoginRights("frank@example.com*level-read@example.com",
+                               "read")
+
+    def test_backslash_over_pop3(self):
+        conn = harness.pop3_login(self.dovecot.pop3_port,
+                                  "mike@example.com\\team@example.com",
+                                  pw("mike"))
+        self.addCleanup(conn.quit)
+        conn.stat()
+
+    def test_backslash_denial(self):
+        reply = self.auth("henry@example.com\\projects@example.com")
+        self.assertFalse(reply.ok, reply.raw)
+        self.assertFalse(reply.temp, reply.raw)
+
+
+class TargetFirstTest(_DovecotCase):
+    """login_order = target-first (Dovecot's own target*master habit)."""
+    plugin_settings = dict(login_order="target-first")
+
+    def test_target_first_star(self):
+        subject = "target first %s" % uuid.uuid4().hex[:8]
+        self.dovecot.deliver("info@example.com",
+                             message("info@example.com", subject))
+        conn = self.login("info@example.com*alice@example.com")
+        self.assertIn("Subject: " + subject, self.inbox_subjects(conn))
+        self.assertRights(conn, "all")
+
+    def test_target_first_slash_keeps_acl_right(self):
+        self.assertLoginRights("level-write@example.com/frank@example.com",
+                               "write")
+        self.assertLoginRights("helpdesk@example.com/carol", "read")
+
+    def test_target_first_auth_reply(self):
+        reply = self.auth("info@example.com*alice@example.com",
+                          password=pw("alice"))
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "info@example.com")
+        self.assertEqual(reply.fields.get("auth_user"), "alice@example.com")
+
+    def test_person_first_form_fails(self):
+        replies = self.auth_many([
+            dict(user="alice@example.com*info@example.com",
+                 password=pw("alice"), rip="192.0.2.201"),
+            dict(user="alice@example.com/info@example.com",
+                 password=pw("alice"), rip="192.0.2.202"),
+        ])
+        for reply in replies:
+            self.assertFalse(reply.ok, reply.raw)
+            self.assertFalse(reply.temp, reply.raw)
+            self.assertNotEqual(reply.fields.get("user"), "info@example.com")
+
+    def test_sasl_authzid_unaffected(self):
+        self.assertRights(self.sasl_login("alice@example.com",
+                                          "info@example.com"), "all")
+
+
+def _example_without_site_passdb(path):
+    """dovecot-example.conf without the site's ldap passdb block."""
+    with open(harness.EXAMPLE_CONF) as f:
+        text = f.read()
+    block = re.compile(r"^passdb\s*\{[^{}]*?driver\s*=\s*ldap\b[^{}]*\}\n?",
+                       re.M)
+    text, n = block.subn("", text)
+    if n != 1:
+        raise AssertionError("expected one ldap passdb block in %s, found %d"
+                             % (harness.EXAMPLE_CONF, n))
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class PlainLoginsTest(_DovecotCase):
+    """plain_logins = yes and no site LDAP passdb: the plugin alone
+    authenticates ordinary logins too (one passdb for the site)."""
+    plugin_settings = dict(plain_logins="yes")
+
+    @classmethod
+    def setUpClass(cls):
+        require_module()
+        cls._tmp = tempfile.mkdtemp(prefix="fa-authz-conf-")
+        cls.addClassCleanup(shutil.rmtree, cls._tmp, True)
+        cls.example_conf = _example_without_site_passdb(
+            os.path.join(cls._tmp, "dovecot-example.conf"))
+        super().setUpClass()
+
+    def test_site_ldap_passdb_is_gone(self):
+        with open(self.dovecot.example_path) as f:
+            conf = f.read()
+        self.assertNotRegex(conf, r"passdb\s*\{\s*driver\s*=\s*ldap")
+
+    def test_plain_login_reaches_own_mailbox(self):
+        subject = "alice own %s" % uuid.uuid4().hex[:8]
+        self.dovecot.deliver("alice@example.com",
+                             message("alice@example.com", subject))
+        self.dovecot.deliver("info@example.com",
+                             message("info@example.com", "not for plain"))
+        mark = self.dovecot.log_size()
+        subjects = self.inbox_subjects(self.login("alice@example.com"))
+        self.assertIn("Subject: " + subject, subjects)
+        self.assertNotIn("Subject: not for plain", subjects)
+        log = wait_log(self.dovecot, mark, lambda t: "Login:" in t)
+        self.assertTrue(lines_with(log, "functional(alice@example.com",
+                                   "password bind"), log)
+
+    def test_plain_login_by_uid(self):
+        subject = "carol own %s" % uuid.uuid4().hex[:8]
+        self.dovecot.deliver("carol@example.com",
+                             message("carol@example.com", subject))
+        subjects = self.inbox_subjects(self.login("carol"))
+        self.assertIn("Subject: " + subject, subjects)
+
+    def test_plain_login_auth_reply(self):
+        reply = self.auth("alice@example.com", password=pw("alice"))
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "alice@example.com")
+
+    def test_plain_login_refusals(self):
+        replies = self.auth_many([
+            dict(user="alice@example.com", password="wrong-secret"),
+            dict(user="alice@example.com", password=""),
+            dict(user="quentin@example.com", password=pw("quentin")),
+            dict(user="nobody@example.com", password="nobody-secret"),
+            # a functional account has no password of its own
+            dict(user="info@example.com", password="anything"),
+        ])
+        for reply in replies:
+            self.assertFalse(reply.ok, reply.raw)
+
+    def test_composite_login_still_works(self):
+        self.assertLoginRights("frank@example.com/level-append@example.com",
+                               "append")
+
+
+class MinRightTest(_DovecotCase):
+    """min_right = write; auth_debug off (audit and denials at info)."""
+    plugin_settings = dict(min_right="write")
+    auth_debug = False
+
+    def test_read_person_refused(self):
+        mark = self.dovecot.log_size()
+        replies = self.auth_many([
+            dict(user="carol@example.com/helpdesk@example.com",
+                 password=pw("carol"), rip="192.0.2.211"),
+            dict(user="leo@example.com/projects@example.com",
+                 password=pw("leo"), rip="192.0.2.212"),
+            dict(user="frank@example.com/level-append@example.com",
+                 password=pw("frank"), rip="192.0.2.213"),
+        ])
+        for reply in replies:
+            self.assertFalse(reply.ok, reply.raw)
+            self.assertFalse(reply.temp, reply.raw)
+        log = wait_log(self.dovecot, mark,
+                       lambda t: len(lines_with(t, "min_right")) >= 3)
+        for rip, right in (("192.0.2.211", "read"), ("192.0.2.212", "post"),
+                           ("192.0.2.213", "append")):
+            lines = [line for line in rip_lines(log, rip)
+                     if "Info:" in line and "min_right" in line]
+            self.assertTrue(lines, "no info line on min_right for %s:\n%s"
+                            % (rip, log))
+            self.assertIn("right %s" % right, lines[0])
+            self.assertNotIn("Debug:", log)
+
+    def test_write_person_granted(self):
+        self.assertLoginRights("erin@example.com/helpdesk@example.com",
+                               "write")
+        self.assertLoginRights("frank@example.com/level-write@example.com",
+                               "write")
+
+    def test_ox_member_granted(self):
+        self.assertLoginRights("alice@example.com/info@example.com", "all")
+
+    def test_audit_line_without_auth_debug(self):
+        mark = self.dovecot.log_size()
+        reply = self.auth("judy@example.com/projects@example.com",
+                          rip="198.51.100.21")
+        self.assertTrue(reply.ok, reply.raw)
+        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
+        grants = [line for line in rip_lines(log, "198.51.100.21")
+                  if "acts as" in line]
+        self.assertEqual(len(grants), 1, log)
+        self.assertIn("Info:", grants[0])
+        self.assertIn('univentionMailACL group "developers" write', grants[0])
+
+
+class MemberOfTest(_DovecotCase):
+    """person_memberof_attribute = memberOf; group_nesting_depth = 1."""
+    plugin_settings = dict(person_memberof_attribute="memberOf",
+                           group_nesting_depth="1")
+
+    def test_acl_group_from_memberof(self):
+        self.assertLoginRights("paula@example.com/audit@example.com", "read")
+
+    def test_ox_group_dn_from_memberof(self):
+        self.assertLoginRights("paula@example.com/ledger@example.com", "all")
+
+    def test_group_filter_still_used(self):
+        self.assertLoginRights("erin@example.com/helpdesk@example.com",
+                               "write")
+        self.assertLoginRights("mike@example.com/team@example.com", "all")
+
+    def test_nesting_depth_limits_walk(self):
+        # nina needs two levels (ox-subteam -> ox-team); depth 1 stops
+        reply = self.auth("nina@example.com/team@example.com")
+        self.assertFalse(reply.ok, reply.raw)
+        self.assertFalse(reply.temp, reply.raw)
+
+    def test_explain_shows_memberof_group(self):
+        rc, out = self.explain("paula@example.com", "audit@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("auditors", out)
+        self.assertIn('group "auditors" read', out)
+
+
+class AuthCacheTest(_DovecotCase):
+    """Dovecot's auth cache on: a revoked grant ends with the TTL, a wrong
+    password is never served from a cached success, a cached login is
+    still the person acting as the account."""
+    TTL = 3
+    extra_conf = ("auth_cache_size = 1M\nauth_cache_ttl = %d s\n"
+                  "auth_cache_negative_ttl = %d s\n" % (TTL, TTL))
+    INFO_DN = "cn=info,cn=functional_accounts,cn=open-xchange,dc=example,dc=com"
+    ALICE_DN = "uid=alice,cn=users,dc=example,dc=com"
+    # the same grant asked for in both forms Dovecot caches differently
+    COMPOSITE = dict(user="alice@example.com/info@example.com",
+                     password=harness.PASSWORDS["alice"])
+    SASL = dict(user="alice@example.com", authzid="info@example.com",
+                password=harness.PASSWORDS["alice"])
+
+    def member_change(self, op):
+        rc, out = self.slapd.ldapmodify(
+            "dn: %s\nchangetype: modify\n%s: uniqueMember\n"
+            "uniqueMember: %s\n" % (self.INFO_DN, op, self.ALICE_DN))
+        self.assertEqual(rc, 0, out)
+
+    def assertCachedTwice(self, request, user, auth_user):
+        """Two identical logins: both OK with the same user/auth_user, the
+        second one served from the cache."""
+        first = self.auth(**request)
+        self.assertTrue(first.ok, first.raw)
+        mark = self.dovecot.log_size()
+        second = self.auth(**request)
+        self.assertTrue(second.ok, second.raw)
+        for reply in (first, second):
+            self.assertEqual(reply.fields.get("user"), user, reply.raw)
+            self.assertEqual(reply.fields.get("auth_user"), auth_user,
+                             reply.raw)
+        log = wait_log(self.dovecot, mark, lambda t: "cache hit" in t or
+                       "passdb out" in t)
+        self.assertTrue(lines_with(log, "cache hit"),
+                        "the second login of %r was not served from the "
+                        "auth cache:\n%s" % (request["user"], log))
+
+    def test_sasl_login_cached_keeps_master_user(self):
+        self.assertCachedTwice(dict(user="mike@example.com",
+                                    authzid="team@example.com",
+                                    password=pw("mike")),
+                               "team@example.com", "mike@example.com")
+
+    def test_composite_login_cached_keeps_master_user(self):
+        self.assertCachedTwice(dict(user="nina@example.com/team@example.com",
+                                    password=pw("nina")),
+                               "team@example.com", "nina@example.com")
+
+    def test_doveadm_auth_test_with_cache(self):
+        login = "frank@example.com/level-read@example.com"
+        for _ in range(2):
+            rc, out = harness.doveadm_auth_test(self.dovecot.conf_path, login,
+                                                pw("frank"))
+            self.assertEqual(rc, 0, out)
+            self.assertIn("user=level-read@example.com", out)
+            self.assertTrue("auth_user=frank@example.com" in out or
+                            "master_user=frank@example.com" in out, out)
+
+    def test_cached_sessions_keep_each_persons_right(self):
+        # userdb replies carry the person's right: cached per person
+        for _ in range(2):
+            self.assertLoginRights("carol@example.com/helpdesk@example.com",
+                                   "read")
+            self.assertLoginRights("erin@example.com/helpdesk@example.com",
+                                   "write")
+            self.assertRights(self.sasl_login("carol@example.com",
+                                              "helpdesk@example.com"), "read")
+            self.assertRights(self.sasl_login("erin@example.com",
+                                              "helpdesk@example.com"), "write")
+
+    def test_revoked_grant_ends_with_ttl_wrong_password_never_cached(self):
+        forms = (self.COMPOSITE, self.SASL)
+        cached_at = time.monotonic()
+        for reply in self.auth_many(forms):
+            self.assertTrue(reply.ok, reply.raw)
+        # a wrong password right after a (cached) success is refused
+        wrong = self.auth_many([dict(r, password="wrong-secret")
+                                for r in forms])
+        for reply in wrong:
+            self.assertFalse(reply.ok, "wrong password accepted (served "
+                             "from the cache?): " + reply.raw)
+        for reply in self.auth_many(forms):
+            self.assertTrue(reply.ok, reply.raw)
+
+        self.member_change("delete")
+        self.addCleanup(self._restore_member)
+        # within the TTL a cached grant may still be served: not checked
+        self.auth_many(forms)
+        time.sleep(max(0, cached_at + self.TTL + 1 - time.monotonic()))
+        for reply in self.auth_many(forms):
+            self.assertFalse(reply.ok, "grant outlived auth_cache_ttl "
+                             "(%d s) after alice left info: %s"
+                             % (self.TTL, reply.raw))
+            self.assertFalse(reply.temp, reply.raw)
+
+        self.member_change("add")
+        self._restored = True
+        deadline = time.monotonic() + self.TTL + 2
+        while True:
+            replies = self.auth_many(forms)
+            if (all(r.ok for r in replies) or
+                    time.monotonic() > deadline):
+                break
+            time.sleep(0.5)
+        for reply in replies:
+            self.assertTrue(reply.ok, "access not restored within the TTL "
+                            "after re-adding alice: " + reply.raw)
+            self.assertEqual(reply.fields.get("auth_user"),
+                             "alice@example.com", reply.raw)
+
+    _restored = False
+
+    def _restore_member(self):
+        if not self._restored:
+            self.slapd.ldapmodify(
+                "dn: %s\nchangetype: modify\nadd: uniqueMember\n"
+                "uniqueMember: %s\n" % (self.INFO_DN, self.ALICE_DN))
+
+
+if __name__ == "__main__":
+    unittest.main()
