@@ -86,6 +86,8 @@ struct ldap_op {
 	char *password;
 
 	struct fa_loop_timeout *timeout;
+	/* already re-sent once after its connection was lost */
+	bool retried;
 	/* set when the result is delivered from a 0 ms timeout, so that no
 	   callback ever runs inside the call that started the operation */
 	bool late;
@@ -108,6 +110,7 @@ struct ldap_pool {
 	unsigned int uri_count, uri_index, uris_failed;
 	/* when every URI had failed, in monotonic msecs; 0 if not */
 	long long connect_failed_at;
+	bool shutting_down;
 	/* operations whose result waits for a 0 ms timeout */
 	struct op_list late_ops;
 };
@@ -251,8 +254,19 @@ static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
 		conn->ld = NULL;
 	}
 	conn->state = LDAP_CONN_DOWN;
-	while ((op = conn->ops.head) != NULL)
-		op_finish_later(op, LDAP_OP_TEMPFAIL, reason);
+	while ((op = conn->ops.head) != NULL) {
+		if (op->retried || pool->shutting_down) {
+			op_finish_later(op, LDAP_OP_TEMPFAIL, reason);
+			continue;
+		}
+		/* a connection the server closed while idle is noticed only
+		   when used: send its operations once more on a fresh one
+		   (the caller dispatches the queue) */
+		op->retried = true;
+		op_detach(op);
+		op->msgid = -1;
+		op_list_add(op_home_list(op), op);
+	}
 }
 
 static void op_timeout(void *context)
@@ -271,8 +285,10 @@ static void op_timeout(void *context)
 		return;
 	}
 	/* a server that does not answer one request is not trusted with
-	   the next: drop the connection and everything on it */
+	   the next: drop the connection and everything on it; this
+	   operation has waited long enough and is not sent again */
 	pool_log(op->pool, FA_LOG_ERROR, "%s; reconnecting", reason);
+	op->retried = true;
 	ldap_conn_disconnect(conn, reason);
 	ldap_pool_dispatch(op->pool);
 }
@@ -853,6 +869,7 @@ void ldap_pool_deinit(struct ldap_pool **pool_p)
 	if (pool == NULL)
 		return;
 	*pool_p = NULL;
+	pool->shutting_down = true;
 	for (i = 0; i < pool->set->ldap_connections; i++)
 		ldap_conn_disconnect(&pool->search_conns[i], "shutting down");
 	for (i = 0; i < pool->set->ldap_bind_connections; i++)
