@@ -51,6 +51,7 @@ import base64
 import json
 import os
 import random
+import re
 import selectors
 import shutil
 import socket
@@ -141,6 +142,25 @@ def host_shares(h0, h1, wall, ours):
                 other=max(0.0, 100.0 * (busy - ours) / cap))
 
 
+def ctx_switches(pid):
+    """Voluntary + involuntary context switches of all threads of pid."""
+    total = 0
+    try:
+        tasks = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return 0
+    for tid in tasks:
+        try:
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                for line in f:
+                    # voluntary_ctxt_switches, nonvoluntary_ctxt_switches
+                    if "ctxt_switches:" in line:
+                        total += int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+    return total
+
+
 def child_pids(master_pid):
     pids = []
     for name in os.listdir("/proc"):
@@ -153,6 +173,31 @@ def child_pids(master_pid):
 
 def cpu_of(pids):
     return sum((proc_stat(p) or ("", 0, 0.0))[2] for p in pids)
+
+
+def stock_example_conf(path):
+    """dovecot-example.conf without its `driver = functional` passdb and
+    userdb blocks (brace-counting, so that %{...} inside a block is fine),
+    written to path: the stock Dovecot's config."""
+    with open(harness.EXAMPLE_CONF) as f:
+        lines = f.read().splitlines(True)
+    out, block, depth = [], None, 0
+    for line in lines:
+        if block is None and re.match(r"\s*(passdb|userdb)\s*\{", line):
+            block, depth = [], 0
+        if block is None:
+            out.append(line)
+            continue
+        block.append(line)
+        depth += line.count("{") - line.count("}")
+        if depth <= 0:
+            text = "".join(block)
+            if not re.search(r"^\s*driver\s*=\s*functional\b", text, re.M):
+                out.append(text)
+            block = None
+    with open(path, "w") as f:
+        f.write("".join(out) + "".join(block or []))
+    return path
 
 
 def start_dovecot(slapd, with_plugin, cache, plugin_settings):
@@ -182,7 +227,16 @@ auth_worker_max_count = 64
     if with_plugin:
         kw["plugin_conf_text"] = harness.fixture_plugin_conf(
             slapd.uri, **plugin_settings)
-    d = harness.Dovecot(**kw)
+    else:
+        fd, path = tempfile.mkstemp(prefix="loginbench-stock-",
+                                    suffix=".conf")
+        os.close(fd)
+        kw["example_conf"] = stock_example_conf(path)
+    try:
+        d = harness.Dovecot(**kw)
+    finally:
+        if not with_plugin:
+            os.unlink(kw["example_conf"])
     d.login_socket = os.path.join(d.base_dir, "bench-login")
     d.master_socket = os.path.join(d.base_dir, "bench-master")
     # the auth process exists once a client has connected
@@ -396,7 +450,7 @@ class Bench:
         self.rows = []
         self.wrong_total = 0
         self.notes = []
-        self.tmp = tempfile.mkdtemp(prefix="fa-bench-")
+        self.tmp = tempfile.mkdtemp(prefix="loginbench-")
         self.raw_bin = args.raw_bin or self._compile_raw()
 
     def _compile_raw(self):
@@ -505,6 +559,7 @@ class Bench:
         dpids = child_pids(dove.proc.pid)
         ops0 = slapd.op_counts()
         h0, t0 = host_cpu(), time.monotonic()
+        cs0 = ctx_switches(slapd.proc.pid)
         s0, a0, d0 = (cpu_of([slapd.proc.pid]), cpu_of(apids),
                       cpu_of(dpids))
         me0 = sum(os.times()[:2])
@@ -513,6 +568,7 @@ class Bench:
         s1, a1, d1 = (cpu_of([slapd.proc.pid]), cpu_of(apids),
                       cpu_of(dpids))
         h1, t1 = host_cpu(), time.monotonic()
+        cs1 = ctx_switches(slapd.proc.pid)
         ops1 = slapd.op_counts()
         lat = sorted(st["lat"])
         n = max(st["done"], 1)
@@ -523,7 +579,7 @@ class Bench:
             p50=percentile(lat, 0.5) * 1000, p99=percentile(lat, 0.99) * 1000,
             slapd_ms=(s1 - s0) * 1000 / n, auth_ms=(a1 - a0) * 1000 / n,
             dovecot_ms=(d1 - d0) * 1000 / n,
-            driver_ms=(me1 - me0) * 1000 / n,
+            driver_ms=(me1 - me0) * 1000 / n, cs=(cs1 - cs0) / n,
             searches=(ops1.get("Search", 0) - ops0.get("Search", 0)) / n,
             binds=(ops1.get("Bind", 0) - ops0.get("Bind", 0)) / n,
             wrong=st["wrong"], temp=st["temp"], cls=cls,
@@ -541,30 +597,32 @@ class Bench:
         return row
 
     def measure_raw(self, phase, slapd, tsv, conc, label="raw libldap",
-                    cls="mix"):
+                    cls="mix", path="raw", flags=()):
         a = self.args
         ops0 = slapd.op_counts()
         s0 = cpu_of([slapd.proc.pid])
+        cs0 = ctx_switches(slapd.proc.pid)
         h0, t0 = host_cpu(), time.monotonic()
         r = subprocess.run(
             [self.raw_bin, "-H", slapd.uri, "-b", harness.BASE_DN,
              "-D", harness.SERVICE_DN, "-w", harness.SERVICE_PASSWORD,
              "-f", tsv, "-c", str(conc), "-S", str(a.ldap_connections),
              "-B", str(a.raw_bind_connections or a.ldap_bind_connections),
-             "-t", str(a.seconds), "-n", str(a.max)],
+             "-t", str(a.seconds), "-n", str(a.max)] + list(flags),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             check=True)
         h1, t1 = host_cpu(), time.monotonic()
         s1 = cpu_of([slapd.proc.pid])
+        cs1 = ctx_switches(slapd.proc.pid)
         ops1 = slapd.op_counts()
         kv = dict(x.split("=", 1) for x in r.stdout.split())
         n = max(int(kv["logins"]), 1)
         row = dict(
-            phase=phase, path="raw", label=label, conc=conc,
+            phase=phase, path=path, label=label, conc=conc,
             done=int(kv["logins"]), rate=float(kv["rate"]),
             p50=float(kv["p50_ms"]), p99=float(kv["p99_ms"]),
             slapd_ms=(s1 - s0) * 1000 / n, auth_ms=None, dovecot_ms=None,
-            driver_ms=float(kv["cpu_s"]) * 1000 / n,
+            driver_ms=float(kv["cpu_s"]) * 1000 / n, cs=(cs1 - cs0) / n,
             searches=(ops1.get("Search", 0) - ops0.get("Search", 0)) / n,
             binds=(ops1.get("Bind", 0) - ops0.get("Bind", 0)) / n,
             wrong=int(kv["errors"]), temp=0, cls=cls,
@@ -659,6 +717,12 @@ class Bench:
             if "plain_via_plugin" in extras:
                 one(name, "plain_via_plugin", func, slapd, w["stock"], conc,
                     True, label="plain login, plugin dovecot, p+u")
+            if "merged" in extras and raw:
+                # what one round trip fewer would give: person and target
+                # in one search
+                self.record([self.measure_raw(
+                    name, slapd, w["raw"]["mix"], conc, path="raw_merged",
+                    label="raw, person+target in 1 search", flags=["-M"])])
             if "classes" in extras:
                 for cls in ("ox", "acl_person", "acl_group"):
                     one(name, "func_" + cls, func, slapd, w[cls], conc, True,
@@ -701,7 +765,7 @@ class Bench:
             self.counts = {"ssha-x1": m["counts"]}
             self.phase("ssha", slapd, m, False, a.concurrency,
                        ("passdb", "stock_userdb", "plain_via_plugin",
-                        "classes"))
+                        "merged", "classes"))
             self.phase("ssha+cache", slapd, m, True, [64],
                        ("passdb", "stock_userdb"), raw=False)
             slapd.cleanup()
@@ -754,14 +818,14 @@ class Bench:
           "50%% OX member, 25%% ACL naming the person, 25%% ACL via a group"
           % (a.seconds, a.max))
         w("")
-        cols = ("%-10s %-32s %3s %8s %6s %7s %6s %6s %6s %4s %4s %4s %4s "
-                "%5s %6s %6s")
+        cols = ("%-10s %-32s %3s %8s %6s %7s %6s %6s %6s %4s %4s %5s %4s "
+                "%4s %5s %6s %6s")
         hdr = cols % ("phase", "what", "K", "logins/s", "p50", "p99",
-                      "slapd", "auth", "dovect", "srch", "bind", "cpu",
-                      "oth", "wrong", "xstock", "xraw")
+                      "slapd", "auth", "dovect", "srch", "bind", "slcs",
+                      "cpu", "oth", "wrong", "xstock", "xraw")
         w(hdr)
         w(cols % ("", "", "", "", "ms", "ms", "ms/lg", "ms/lg", "ms/lg",
-                  "/lg", "/lg", "%", "%", "", "", ""))
+                  "/lg", "/lg", "/lg", "%", "%", "", "", ""))
         w("-" * len(hdr))
         for r in self.rows:
             base = self.find("stock", r["phase"], r["conc"])
@@ -781,7 +845,8 @@ class Bench:
                 "-" if r["auth_ms"] is None else "%.3f" % r["auth_ms"],
                 "-" if r["dovecot_ms"] is None else "%.3f" % r["dovecot_ms"],
                 "%.2f" % r["searches"], "%.2f" % r["binds"],
-                "%.0f" % r["host"], "%.0f" % r["other"], wrong, xs, xr))
+                "%.1f" % r["cs"], "%.0f" % r["host"], "%.0f" % r["other"],
+                wrong, xs, xr))
         spreads = ["%s %s K=%d: %s" % (
             r["phase"], r["path"], r["conc"],
             "-".join("%.0f" % x for x in r["spread"]))
@@ -816,7 +881,8 @@ class Bench:
           "per login "
           "of slapd, of Dovecot's auth process and of all Dovecot "
           "processes (auth, log, ...); srch / bind = LDAP "
-          "searches and binds per login (slapd cn=Monitor); cpu = busy "
+          "searches and binds per login (slapd cn=Monitor); slcs = "
+          "slapd context switches per login (all threads); cpu = busy "
           "share of all the host's CPUs during the measurement (load "
           "generator included); oth = the part of it used by processes "
           "outside this benchmark (a shared host: rates with oth > 5 "

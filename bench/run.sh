@@ -11,7 +11,7 @@ set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 ./scripts/build.sh
-build=$(mktemp -d /tmp/fa-bench-build.XXXXXX)
+build=$(mktemp -d /tmp/loginbench-build.XXXXXX)
 trap 'rm -rf "$build"' EXIT
 cc -O2 -Wall -o "$build/raw-ldap" bench/raw-ldap.c -lldap -llber
 

@@ -16,6 +16,8 @@
 #include "userdb.h"
 #include "auth-request.h"
 #include "auth-settings.h"
+#include "auth-cache.h"
+#include "passdb-cache.h"
 
 #include "fa-settings.h"
 #include "fa-lookup.h"
@@ -23,11 +25,13 @@
 #include "var-template.h"
 
 #define FUNCTIONAL_LOG_PREFIX "functional: "
-/* extra field naming the account our passdb granted, for our userdb */
+/* userdb field naming the account our passdb granted, for our userdb */
 #define FUNCTIONAL_FIELD_TARGET "functional_target"
-/* cache key: the login as typed plus, for SASL authzid logins, the
-   requested target; see functional_passdb_grant() for why it is stable */
-#define FUNCTIONAL_CACHE_KEY "%u\t%{login_user}"
+/* cache key: the login as typed. For person-first logins it holds the
+   target; a `master = yes` block (SASL authzid) must add the target with
+   default_fields, which Dovecot appends to the key: see
+   functional_passdb_cache_key_ok(). */
+#define FUNCTIONAL_CACHE_KEY "%u"
 
 struct functional_loop {
 	struct fa_loop loop;
@@ -289,12 +293,11 @@ static void functional_field_set_prefetch(struct auth_request *request,
 					  const char *key, const char *value);
 
 /* functional_passdb_grant - make the session the target's, with the
-   person as master_user. The fields set here are what Dovecot's auth
-   cache stores and replays: "user" (the person) and "login_user" (the
-   target), which on a cache hit drive Dovecot's own master-user switch.
-   On this first pass, for person-first logins, we switch ourselves and
-   do not set requested_login_user, so the cache key expands the same
-   way when saving as it did when looking up. */
+   person as master_user, the way Dovecot's master users do: "user" is the
+   person and "login_user" the target, and Dovecot switches the two after
+   we return OK (and after it has saved them in the auth cache, whose key
+   is therefore the same when saving as when looking up). On a cache hit
+   Dovecot replays these fields and switches the same way. */
 static void functional_passdb_grant(struct functional_passdb_request *preq,
 				    const struct fa_settings *set,
 				    const struct fa_result *result)
@@ -304,23 +307,31 @@ static void functional_passdb_grant(struct functional_passdb_request *preq,
 	auth_request_set_field(request, "user", result->person_name, NULL);
 	if (preq->plain_login)
 		return;
-	if (request->passdb->set->master) {
-		/* SASL authzid: Dovecot switches after we return OK */
-		if (strcmp(request->fields.requested_login_user,
-			   result->target_name) != 0)
-			auth_request_set_field(request, "login_user",
-					       result->target_name, NULL);
-	} else {
-		auth_fields_add(request->fields.extra_fields, "login_user",
-				result->target_name, AUTH_FIELD_FLAG_HIDDEN);
-		(void)auth_request_import(request, "master-user",
-					  result->person_name);
-		auth_request_set_username_forced(request, result->target_name);
-	}
-	auth_fields_add(request->fields.extra_fields, FUNCTIONAL_FIELD_TARGET,
-			result->target_name, AUTH_FIELD_FLAG_HIDDEN);
+	if (request->fields.requested_login_user == NULL ||
+	    strcmp(request->fields.requested_login_user,
+		   result->target_name) != 0)
+		auth_request_set_field(request, "login_user",
+				       result->target_name, NULL);
+	functional_field_set_prefetch(request, FUNCTIONAL_FIELD_TARGET,
+				      result->target_name);
 	functional_userdb_fields(request, set, result,
 				 functional_field_set_prefetch);
+}
+
+/* functional_passdb_cache_key_ok - with the auth cache on, a SASL authzid
+   login is cached under the person's name only, unless the master block
+   adds the target to the key: refuse rather than let one cached grant
+   open every account */
+static bool functional_passdb_cache_key_ok(struct auth_request *request)
+{
+	if (passdb_cache == NULL || request->passdb->cache_key == NULL ||
+	    strstr(request->passdb->cache_key, "%{login_user}") != NULL)
+		return TRUE;
+	e_error(authdb_event(request), "the auth cache is on but this "
+		"`master = yes` passdb's cache key lacks the target: add "
+		"`default_fields = functional_sasl_target=%%{login_user}` to it "
+		"(see dovecot-example.conf)");
+	return FALSE;
 }
 
 static void functional_passdb_callback(const struct fa_result *result,
@@ -444,6 +455,11 @@ functional_verify_plain(struct auth_request *request, const char *password,
 	}
 	if (invalid) {
 		callback(PASSDB_RESULT_USER_DISABLED, request);
+		return;
+	}
+	if (request->passdb->set->master &&
+	    !functional_passdb_cache_key_ok(request)) {
+		callback(PASSDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	}
 	/* NULL would mean "explain mode, no bind": never from here */
@@ -594,7 +610,7 @@ static void functional_userdb_lookup(struct auth_request *request,
 	struct functional_userdb_request *ureq;
 	const char *granted, *error;
 
-	granted = auth_fields_find(request->fields.extra_fields,
+	granted = auth_fields_find(request->fields.userdb_reply,
 				   FUNCTIONAL_FIELD_TARGET);
 	if (granted != NULL && strcmp(granted, request->fields.user) == 0) {
 		/* our passdb found this account moments ago and filled

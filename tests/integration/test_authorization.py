@@ -926,6 +926,18 @@ class AuthCacheTest(_DovecotCase):
                                     password=pw("mike")),
                                "team@example.com", "mike@example.com")
 
+    def test_cached_sasl_grant_never_opens_another_target(self):
+        # alice may open info, not sales: her cached SASL grant for info
+        # must not be replayed for sales (same person, same password)
+        first = self.auth(**self.SASL)
+        self.assertTrue(first.ok, first.raw)
+        other = self.auth(user="alice@example.com",
+                          authzid="sales@example.com",
+                          password=harness.PASSWORDS["alice"])
+        self.assertFalse(other.ok, other.raw)
+        self.assertEqual(self.auth(**self.SASL).fields.get("user"),
+                         "info@example.com")
+
     def test_composite_login_cached_keeps_master_user(self):
         self.assertCachedTwice(dict(user="nina@example.com/team@example.com",
                                     password=pw("nina")),
@@ -955,7 +967,6 @@ class AuthCacheTest(_DovecotCase):
 
     def test_revoked_grant_ends_with_ttl_wrong_password_never_cached(self):
         forms = (self.COMPOSITE, self.SASL)
-        cached_at = time.monotonic()
         for reply in self.auth_many(forms):
             self.assertTrue(reply.ok, reply.raw)
         # a wrong password right after a (cached) success is refused
@@ -968,10 +979,13 @@ class AuthCacheTest(_DovecotCase):
             self.assertTrue(reply.ok, reply.raw)
 
         self.member_change("delete")
+        revoked_at = time.monotonic()
         self.addCleanup(self._restore_member)
         # within the TTL a cached grant may still be served: not checked
         self.auth_many(forms)
-        time.sleep(max(0, cached_at + self.TTL + 1 - time.monotonic()))
+        # every cached entry predates the revocation; Dovecot counts the
+        # TTL in whole seconds, so an entry may live up to TTL + 1 s
+        time.sleep(max(0, revoked_at + self.TTL + 1.5 - time.monotonic()))
         for reply in self.auth_many(forms):
             self.assertFalse(reply.ok, "grant outlived auth_cache_ttl "
                              "(%d s) after alice left info: %s"
