@@ -12,6 +12,7 @@
 #include "fa-lookup.h"
 #include "fa-settings.h"
 #include "ldap-pool.h"
+#include "lookup-cache.h"
 #include "ldap-filter.h"
 #include "var-template.h"
 #include "arena.h"
@@ -24,11 +25,14 @@
 #include <time.h>
 
 #define FA_MAX_GROUPS 256
+#define FA_LOOKUP_CACHE_MAX_ITEMS 100000
 
 struct fa_context {
 	const struct fa_settings *set;
 	struct fa_loop *loop;
 	struct ldap_pool *ldap;
+	/* NULL when lookup_cache_ttl is 0 */
+	struct lookup_cache *cache;
 	struct arena arena;
 	const char *const *person_attrs;
 	const char *const *target_attrs;
@@ -163,6 +167,8 @@ struct fa_context *fa_context_init(const struct fa_settings *set,
 	ctx->loop = loop;
 	arena_init(&ctx->arena, 1024);
 	ctx->ldap = ldap_pool_init(set, loop);
+	ctx->cache = lookup_cache_new(set->lookup_cache_ttl,
+				      FA_LOOKUP_CACHE_MAX_ITEMS);
 
 	names[0] = set->person_name_attribute;
 	names[1] = set->person_uid_attribute;
@@ -191,6 +197,7 @@ void fa_context_deinit(struct fa_context **ctx_p)
 		return;
 	*ctx_p = NULL;
 	ldap_pool_deinit(&ctx->ldap);
+	lookup_cache_free(&ctx->cache);
 	arena_free(&ctx->arena);
 	free(ctx);
 }
@@ -246,6 +253,15 @@ static void fa_lookup_finish_timeout(void *context)
 
 	lookup->finish_timeout = NULL;
 	fa_lookup_continue(lookup);
+}
+
+/* fa_lookup_kick - continue from the loop: for answers that came from
+   the cache inside a call that must not run the callback itself */
+static void fa_lookup_kick(struct fa_lookup *lookup)
+{
+	if (lookup->finish_timeout == NULL)
+		lookup->finish_timeout = lookup->ctx->loop->timeout_add(
+			lookup->ctx->loop, 0, fa_lookup_finish_timeout, lookup);
 }
 
 static bool fa_lookup_busy(const struct fa_lookup *lookup)
@@ -327,6 +343,9 @@ static void person_search_callback(enum ldap_op_result result,
 		lookup->person_state = FA_STEP_DONE;
 		lookup->person_count = count;
 		lookup->person = count == 1 ? &entries[0] : NULL;
+		if (count == 1)
+			lookup_cache_put(lookup->ctx->cache, LOOKUP_CACHE_PERSON,
+					 lookup->request.person, entries, 1);
 		fa_trace(lookup, "person search: %u entr%s%s%s", count,
 			 count == 1 ? "y" : "ies",
 			 count == 1 ? ": " : "", count == 1 ? entries[0].dn : "");
@@ -397,6 +416,9 @@ static void target_search_callback(enum ldap_op_result result,
 		lookup->target_state = FA_STEP_DONE;
 		lookup->target_count = count;
 		lookup->target = count == 1 ? &entries[0] : NULL;
+		if (count == 1)
+			lookup_cache_put(lookup->ctx->cache, LOOKUP_CACHE_TARGET,
+					 lookup->request.target, entries, 1);
 		fa_trace(lookup, "target search: %u entr%s%s%s", count,
 			 count == 1 ? "y" : "ies",
 			 count == 1 ? ": " : "", count == 1 ? entries[0].dn : "");
@@ -429,6 +451,56 @@ static void group_add(struct fa_lookup *lookup, const char *dn,
 static void group_search_start(struct fa_lookup *lookup,
 			       unsigned int first_new);
 
+/* groups_cache_put - the person's whole group list, one entry a group */
+static void groups_cache_put(struct fa_lookup *lookup)
+{
+	const char *name_attr = lookup->ctx->set->group_name_attribute;
+	struct ldap_entry *entries;
+	struct ldap_attr *attrs;
+	const char **values;
+	unsigned int i;
+
+	if (lookup->ctx->cache == NULL)
+		return;
+	entries = arena_alloc(&lookup->arena,
+			      sizeof(*entries) * (lookup->group_count + 1));
+	for (i = 0; i < lookup->group_count; i++) {
+		entries[i].dn = lookup->group_dns[i];
+		if (lookup->group_names[i] == NULL)
+			continue;
+		attrs = arena_alloc(&lookup->arena, sizeof(*attrs));
+		values = arena_alloc(&lookup->arena, sizeof(*values) * 2);
+		values[0] = lookup->group_names[i];
+		attrs->name = name_attr;
+		attrs->values = values;
+		attrs->value_count = 1;
+		entries[i].attrs = attrs;
+		entries[i].attr_count = 1;
+	}
+	lookup_cache_put(lookup->ctx->cache, LOOKUP_CACHE_GROUPS,
+			 lookup->result.person_dn, entries, lookup->group_count);
+}
+
+/* groups_from_cache - the person's groups from the cache, if fresh */
+static bool groups_from_cache(struct fa_lookup *lookup)
+{
+	const struct ldap_entry *entries;
+	unsigned int i, count;
+
+	if (lookup_cache_get(lookup->ctx->cache, LOOKUP_CACHE_GROUPS,
+			     lookup->result.person_dn, &lookup->arena,
+			     &entries, &count) < 0)
+		return false;
+	fa_trace(lookup, "groups: %u (cached)", count);
+	for (i = 0; i < count; i++) {
+		group_add(lookup, entries[i].dn,
+			  ldap_entry_first(&entries[i],
+				lookup->ctx->set->group_name_attribute));
+	}
+	lookup->group_state = FA_STEP_DONE;
+	return true;
+}
+
 static void group_search_callback(enum ldap_op_result result,
 				  const char *error,
 				  const struct ldap_entry *entries,
@@ -459,6 +531,7 @@ static void group_search_callback(enum ldap_op_result result,
 		return;
 	}
 	lookup->group_state = FA_STEP_DONE;
+	groups_cache_put(lookup);
 	fa_lookup_continue(lookup);
 }
 
@@ -472,6 +545,8 @@ static void group_search_start(struct fa_lookup *lookup,
 	unsigned int i;
 
 	if (first_new == (unsigned int)-1) {
+		if (groups_from_cache(lookup))
+			return;
 		filter = fa_expand_filter(lookup, set->group_filter,
 			lookup->request.person, lookup->result.person_dn,
 			ldap_entry_first(lookup->person,
@@ -797,6 +872,14 @@ static void fa_lookup_start_target(struct fa_lookup *lookup)
 	const struct fa_settings *set = lookup->ctx->set;
 	const char *filter;
 
+	if (lookup_cache_get(lookup->ctx->cache, LOOKUP_CACHE_TARGET,
+			     lookup->request.target, &lookup->arena,
+			     &lookup->target, &lookup->target_count) == 0) {
+		lookup->target_state = FA_STEP_DONE;
+		fa_trace(lookup, "target: %s (cached)", lookup->target->dn);
+		fa_lookup_kick(lookup);
+		return;
+	}
 	filter = fa_expand_filter(lookup, set->target_filter,
 				  lookup->request.target, NULL, NULL);
 	lookup->target_state = FA_STEP_RUNNING;
@@ -829,12 +912,20 @@ struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
 			fa_lookup_finish_timeout, lookup);
 		return lookup;
 	}
-	filter = fa_expand_filter(lookup, set->person_filter,
-				  request->person, NULL, NULL);
-	lookup->person_state = FA_STEP_RUNNING;
-	lookup->person_op = ldap_pool_search(ctx->ldap, &lookup->arena,
-		set->person_base, filter, ctx->person_attrs, 2,
-		person_search_callback, lookup);
+	if (lookup_cache_get(ctx->cache, LOOKUP_CACHE_PERSON,
+			     lookup->request.person, &lookup->arena,
+			     &lookup->person, &lookup->person_count) == 0) {
+		lookup->person_state = FA_STEP_DONE;
+		fa_trace(lookup, "person: %s (cached)", lookup->person->dn);
+		fa_lookup_kick(lookup);
+	} else {
+		filter = fa_expand_filter(lookup, set->person_filter,
+					  request->person, NULL, NULL);
+		lookup->person_state = FA_STEP_RUNNING;
+		lookup->person_op = ldap_pool_search(ctx->ldap, &lookup->arena,
+			set->person_base, filter, ctx->person_attrs, 2,
+			person_search_callback, lookup);
+	}
 	if (request->target != NULL)
 		fa_lookup_start_target(lookup);
 	return lookup;

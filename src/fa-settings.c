@@ -58,6 +58,7 @@ static const struct fa_setting_def fa_setting_defs[] = {
 	DEF_UINT(ldap_timeout, "5", 1, 300),
 	DEF_UINT(ldap_connections, "2", 1, 64),
 	DEF_UINT(ldap_bind_connections, "4", 1, 256),
+	DEF_UINT(lookup_cache_ttl, "5", 0, 3600),
 
 	DEF(FA_SET_STR, person_base, ""),
 	DEF(FA_SET_STR, person_filter,

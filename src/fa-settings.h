@@ -42,6 +42,9 @@ struct fa_settings {
 	unsigned int ldap_connections;
 	/* connections for person binds (one bind in flight each) */
 	unsigned int ldap_bind_connections;
+	/* seconds search results (people, accounts, groups; never binds)
+	   are reused; 0: off */
+	unsigned int lookup_cache_ttl;
 
 	/* where people are, how they are found (%u/%n/%d = typed login) */
 	const char *person_base;
