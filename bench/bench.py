@@ -48,6 +48,7 @@ Debian 12 /usr/bin/python3 standard library only; run as root.
 
 import argparse
 import base64
+import hashlib
 import json
 import os
 import random
@@ -649,11 +650,12 @@ class Bench:
         self.rows.append(row)
         return row
 
-    def trio(self, name, stock, func, slapd, w, conc, raw, rounds):
-        """stock passdb, functional passdb+userdb and raw, interleaved, in
-        `rounds` rounds; the round least disturbed by other load on the
-        host (lowest `oth`) is kept, so its three rates are comparable."""
-        runs = {"stock": [], "func": [], "raw": []}
+    def trio(self, name, stock, func, func0, slapd, w, conc, raw, rounds):
+        """stock passdb, functional passdb+userdb (and with the plugin's
+        lookup cache off, func0) and raw, interleaved, in `rounds` rounds;
+        the round least disturbed by other load on the host (lowest `oth`)
+        is kept, so its rates are comparable."""
+        runs = {"stock": [], "func": [], "func_nolc": [], "raw": []}
         for _ in range(rounds):
             runs["stock"].append(self.measure(
                 name, "stock", stock, slapd, w["stock"], conc, False,
@@ -661,10 +663,14 @@ class Bench:
             runs["func"].append(self.measure(
                 name, "func", func, slapd, w["mix"], conc, True,
                 label="functional passdb+userdb"))
+            if func0 is not None:
+                runs["func_nolc"].append(self.measure(
+                    name, "func_nolc", func0, slapd, w["mix"], conc, True,
+                    label="functional p+u, lookup cache off"))
             if raw:
                 runs["raw"].append(self.measure_raw(
                     name, slapd, w["raw"]["mix"], conc))
-        keys = [k for k in ("stock", "func", "raw") if runs[k]]
+        keys = [k for k in runs if runs[k]]
         best = min(range(rounds), key=lambda i: max(
             runs[k][i]["other"] for k in keys))
         for key in keys:
@@ -693,10 +699,32 @@ class Bench:
         return dict(ldap_connections=a.ldap_connections,
                     ldap_bind_connections=a.ldap_bind_connections)
 
+    def has_lookup_cache(self):
+        """Does this plugin have lookup_cache_ttl (its own search cache)?"""
+        with open(harness.PLUGIN_CONF_EXAMPLE) as f:
+            return re.search(r"^#?\s*lookup_cache_ttl\s*=", f.read(),
+                             re.M) is not None
+
+    def module_id(self):
+        """sha256 prefix and mtime of the installed module: the tree may be
+        rebuilt by someone else while the benchmark runs."""
+        with open(harness.MODULE_PATH, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()[:12]
+        mtime = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(
+            os.path.getmtime(harness.MODULE_PATH)))
+        return "%s (installed %s)" % (digest, mtime)
+
     def phase(self, name, slapd, m, cache, sweep, extras, raw=True):
         w = self.workloads(m)
+        self.modules.append((name, self.module_id()))
         stock = start_dovecot(slapd, False, cache, {})
         func = start_dovecot(slapd, True, cache, self.plugin_settings())
+        func0 = None
+        if not cache and self.has_lookup_cache():
+            # the plugin's own short-lived search cache off: what every
+            # login costs when nothing was looked up moments before
+            func0 = start_dovecot(slapd, True, cache, dict(
+                self.plugin_settings(), lookup_cache_ttl=0))
         try:
             if cache:
                 self.log("%s: warming the auth caches" % name)
@@ -704,7 +732,7 @@ class Bench:
                     self.warm(d, items, False)
                     self.warm(d, items, True)
             for conc in sweep:
-                self.trio(name, stock, func, slapd, w, conc, raw,
+                self.trio(name, stock, func, func0, slapd, w, conc, raw,
                           self.args.repeat if conc == 64 else 1)
             conc = 64
             one = lambda *a, **kw: self.record([self.measure(*a, **kw)])
@@ -727,6 +755,10 @@ class Bench:
                 for cls in ("ox", "acl_person", "acl_group"):
                     one(name, "func_" + cls, func, slapd, w[cls], conc, True,
                         cls=cls, label="functional p+u, %s only" % cls)
+                    if func0 is not None:
+                        one(name, "func_nolc_" + cls, func0, slapd, w[cls],
+                            conc, True, cls=cls,
+                            label="  same, lookup cache off")
                     if raw:
                         self.record([self.measure_raw(
                             name, slapd, w["raw"][cls], conc,
@@ -743,6 +775,8 @@ class Bench:
         finally:
             stock.cleanup()
             func.cleanup()
+            if func0 is not None:
+                func0.cleanup()
 
     def grep_errors(self, name, dove):
         text = dove.log_text()
@@ -757,6 +791,7 @@ class Bench:
         a = self.args
         self.t0 = time.monotonic()
         self.checks = []
+        self.modules = []
         slapds = []
         try:
             self.log("directory x1 SSHA")
@@ -792,6 +827,7 @@ class Bench:
             if not harness.KEEP_TMP:
                 shutil.rmtree(self.tmp, ignore_errors=True)
         self.elapsed = time.monotonic() - self.t0
+        self.modules.append(("end", self.module_id()))
         return self.report()
 
     # report ------------------------------------------------------------
@@ -809,6 +845,14 @@ class Bench:
               a.ldap_connections,
               a.raw_bind_connections or a.ldap_bind_connections,
               a.slapd_threads or "default (16)"))
+        ids = {mid for _, mid in self.modules}
+        if len(ids) == 1:
+            w("module %s: sha256 %s" % (harness.MODULE_PATH, ids.pop()))
+        else:
+            w("WARNING: the installed module changed during the run, the "
+              "phases measured different builds: " + "; ".join(
+                  "%s %s" % pm for pm in self.modules))
+        w("git: %s" % git_describe())
         for k, c in self.counts.items():
             w("directory %s: %d people (%d disabled), %d OX functional "
               "accounts, %d shared folders (%d ACL values), %d groups" % (
@@ -904,6 +948,20 @@ class Bench:
                     r["conc"] == conc and r["cls"] == cls):
                 return r
         return None
+
+
+def git_describe():
+    try:
+        head = subprocess.run(["git", "-C", TOP, "log", "-1",
+                               "--format=%h %s"], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL, text=True).stdout
+        dirty = subprocess.run(["git", "-C", TOP, "status", "--porcelain",
+                                "--", "src"], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, text=True).stdout
+        return head.strip()[:70] + (" + uncommitted changes in src/"
+                                    if dirty.strip() else "")
+    except OSError:
+        return "?"
 
 
 def platform_cpu():

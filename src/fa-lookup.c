@@ -617,6 +617,7 @@ static bool target_needs_groups(struct fa_lookup *lookup)
 	enum acl_right right;
 	size_t id_len;
 	unsigned int i;
+	bool others = false;
 
 	if (set->member_attribute[0] != '\0' &&
 	    (attr = ldap_entry_attr(lookup->target, set->member_attribute)) != NULL) {
@@ -638,14 +639,16 @@ static bool target_needs_groups(struct fa_lookup *lookup)
 		if (acl_value_parse(attr->values[i], &id, &id_len, &right,
 				    &error) < 0)
 			continue;
+		/* a value naming the person decides alone: groups can
+		   change nothing */
 		if ((name != NULL && strlen(name) == id_len &&
 		     strncasecmp(name, id, id_len) == 0) ||
 		    (uid != NULL && strlen(uid) == id_len &&
 		     strncasecmp(uid, id, id_len) == 0))
-			continue;
-		return true;
+			return false;
+		others = true;
 	}
-	return false;
+	return others;
 }
 
 static const char *target_quota(struct fa_lookup *lookup)
