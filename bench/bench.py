@@ -12,8 +12,10 @@ under /tmp/fa-*, stopped and removed at exit):
   * per phase two Dovecots on that slapd: "stock" (the site's LDAP
     passdb/userdb only, auth_bind = yes: tests/integration/site-ldap.conf.ext)
     and "functional" (dovecot-example.conf: functional passdb/userdb first,
-    then the same site LDAP passdb/userdb). auth_debug and auth_verbose
-    are off.
+    then the same site LDAP passdb/userdb), and in the cache-off phases,
+    if the plugin has lookup_cache_ttl, a third one with it set to 0.
+    auth_debug and auth_verbose are off. bench's own files are under
+    /tmp/loginbench-*.
 
 How a login is driven (Dovecot's own protocols, no IMAP):
   passdb      AUTH PLAIN on the auth-client socket: what `doveadm auth
@@ -38,9 +40,12 @@ search at once, bind as the person on one of B bind connections, group
 search only where access is through a group ACL), same connection counts.
 
 CPU: utime+stime from /proc/PID/stat of slapd and of Dovecot's auth
-process(es) (children of the dovecot master named "auth") before and after
-each measurement, divided by the logins done. LDAP ops per login: deltas
-of slapd's cn=Search / cn=Bind monitorOpCompleted.
+process(es) (children of the dovecot master named "auth") and all its
+children before and after each measurement, divided by the logins done;
+slapd's context switches; the host's busy CPU from /proc/stat, and the part
+of it no process of the benchmark used (a shared host). LDAP ops per
+login: deltas of slapd's cn=Search / cn=Bind monitorOpCompleted. See
+bench/README.md for the columns.
 
 Debian 12 /usr/bin/python3 standard library only; run as root.
     bench/bench.py [--scale10] [--seconds 5] [--max 20000]
@@ -357,7 +362,7 @@ def drive(dove, items, concurrency, with_userdb, seconds, max_logins,
             c.out.append("AUTH\t%d%s" % (rid, item.tail))
             inflight[0] += 1
 
-    def finish(item, t0, ok_line, line):
+    def finish(item, t0):
         now = time.monotonic()
         st["done"] += 1
         st["lat"].append(now - t0)
@@ -400,7 +405,7 @@ def drive(dove, items, concurrency, with_userdb, seconds, max_logins,
                                 break
                         if not item.ok or user != item.user:
                             wrong(item, line)
-                            finish(item, t0, False, line)
+                            finish(item, t0)
                             freed += 1
                         elif with_userdb:
                             m = masters[rid % len(masters)]
@@ -408,12 +413,12 @@ def drive(dove, items, concurrency, with_userdb, seconds, max_logins,
                             m.out.append("REQUEST\t%d\t%d\t%d\t%s\n" % (
                                 rid, c.cpid, rid, c.cookie))
                         else:
-                            finish(item, t0, True, line)
+                            finish(item, t0)
                             freed += 1
                     else:
                         if item.ok:
                             wrong(item, line)
-                        finish(item, t0, False, line)
+                        finish(item, t0)
                         freed += 1
                 else:
                     if cmd not in ("USER", "FAIL", "NOTFOUND"):
@@ -422,7 +427,7 @@ def drive(dove, items, concurrency, with_userdb, seconds, max_logins,
                     item, t0 = mpending.pop(rid)
                     if cmd != "USER" or parts[2] != item.user:
                         wrong(item, line)
-                    finish(item, t0, cmd == "USER", line)
+                    finish(item, t0)
                     freed += 1
         if freed:
             issue(freed)
