@@ -618,8 +618,12 @@ static void functional_userdb_lookup(struct auth_request *request,
 		callback(USERDB_RESULT_OK, request);
 		return;
 	}
-	if (login_part_check(request->fields.user,
+	if (request->fields.successful ||
+	    login_part_check(request->fields.user,
 			     strlen(request->fields.user), &error) < 0) {
+		/* authenticated by another passdb: an ordinary login, not a
+		   functional account (those have no password); asking the
+		   directory would cost every ordinary IMAP login a search */
 		callback(USERDB_RESULT_USER_UNKNOWN, request);
 		return;
 	}

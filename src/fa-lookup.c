@@ -71,6 +71,9 @@ struct fa_lookup {
 
 	const struct ldap_entry *target;
 	unsigned int target_count;
+	/* the target's member_attribute values, normalised once */
+	const char **members;
+	unsigned int member_count;
 
 	/* groups found so far, and the level being searched */
 	const char **group_dns, **group_names;
@@ -525,7 +528,9 @@ static void group_search_callback(enum ldap_op_result result,
 	}
 	/* groups in groups, for member lists that name a parent group;
 	   seen DNs are skipped, so a loop ends the walk */
-	if (lookup->group_count > before &&
+	/* groups in groups matter only for member lists (OX), which may
+	   name a parent group; ACL values name groups by their own name */
+	if (lookup->group_count > before && lookup->member_count > 0 &&
 	    ++lookup->group_depth < set->group_nesting_depth) {
 		group_search_start(lookup, before);
 		return;
@@ -619,17 +624,13 @@ static bool target_needs_groups(struct fa_lookup *lookup)
 	unsigned int i;
 	bool others = false;
 
-	if (set->member_attribute[0] != '\0' &&
-	    (attr = ldap_entry_attr(lookup->target, set->member_attribute)) != NULL) {
-		for (i = 0; i < attr->value_count; i++) {
-			if (strcasecmp(dn_normalize(&lookup->arena,
-						    attr->values[i]),
-				       lookup->result.person_dn) == 0)
-				return false;
-		}
-		if (attr->value_count > 0 && set->group_nesting_depth > 0)
-			return true;
+	for (i = 0; i < lookup->member_count; i++) {
+		if (strcasecmp(lookup->members[i],
+			       lookup->result.person_dn) == 0)
+			return false;
 	}
+	if (lookup->member_count > 0 && set->group_nesting_depth > 0)
+		return true;
 	if (set->acl_attribute[0] == '\0' ||
 	    (attr = ldap_entry_attr(lookup->target, set->acl_attribute)) == NULL)
 		return false;
@@ -667,7 +668,9 @@ static const char *target_quota(struct fa_lookup *lookup)
 static void fa_lookup_set_target(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
+	const struct ldap_attr *members;
 	const char *name;
+	unsigned int i;
 
 	name = ldap_entry_first(lookup->target, set->target_name_attribute);
 	lookup->result.target_dn = dn_normalize(&lookup->arena,
@@ -675,12 +678,23 @@ static void fa_lookup_set_target(struct fa_lookup *lookup)
 	lookup->result.target_name = name != NULL ? name :
 		lookup->request.target;
 	lookup->result.quota_mb = target_quota(lookup);
+
+	members = set->member_attribute[0] == '\0' ? NULL :
+		ldap_entry_attr(lookup->target, set->member_attribute);
+	if (members != NULL && members->value_count > 0) {
+		lookup->members = arena_alloc(&lookup->arena,
+			sizeof(*lookup->members) * members->value_count);
+		for (i = 0; i < members->value_count; i++)
+			lookup->members[i] = dn_normalize(&lookup->arena,
+							  members->values[i]);
+		lookup->member_count = members->value_count;
+	}
 }
 
 static void fa_lookup_decide(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const struct ldap_attr *members, *acl;
+	const struct ldap_attr *acl;
 	struct grant_rules rules = {
 		.member_attribute = set->member_attribute,
 		.acl_attribute = set->acl_attribute,
@@ -698,20 +712,10 @@ static void fa_lookup_decide(struct fa_lookup *lookup)
 	};
 	struct grant_target target = { .dn = lookup->result.target_dn };
 	struct grant_decision *decision = &lookup->result.decision;
-	const char **normalised;
 	unsigned int i;
 
-	members = set->member_attribute[0] == '\0' ? NULL :
-		ldap_entry_attr(lookup->target, set->member_attribute);
-	if (members != NULL) {
-		normalised = arena_alloc(&lookup->arena, sizeof(*normalised) *
-					 (members->value_count + 1));
-		for (i = 0; i < members->value_count; i++)
-			normalised[i] = dn_normalize(&lookup->arena,
-						     members->values[i]);
-		target.members = normalised;
-		target.member_count = members->value_count;
-	}
+	target.members = lookup->members;
+	target.member_count = lookup->member_count;
 	acl = set->acl_attribute[0] == '\0' ? NULL :
 		ldap_entry_attr(lookup->target, set->acl_attribute);
 	if (acl != NULL) {

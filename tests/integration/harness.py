@@ -208,20 +208,94 @@ class _Server:
         self.cleanup()
 
 
+# --- TLS material (openssl CLI) ---------------------------------------------
+
+TLS_NAMES = ("127.0.0.1", "localhost")
+
+
+def _openssl(*args):
+    r = subprocess.run(["openssl"] + list(args), stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s failed (%s):\n%s" % (
+            " ".join(args), r.returncode, r.stdout))
+
+
+def rehash_ca_dir(directory):
+    """<hash>.0 links for the certificates in directory (`openssl rehash`,
+    what c_rehash does), as ldap_tls_ca_dir / TLS_CACERTDIR expect."""
+    _openssl("rehash", directory)
+
+
+def make_test_ca(directory, name="fa-test CA"):
+    """A throwaway self-signed CA (EC P-256, valid 2 days) in directory:
+    returns (cert_path, key_path). Each call makes an unrelated CA."""
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    cert = os.path.join(directory, "ca.pem")
+    key = os.path.join(directory, "ca.key")
+    _openssl("req", "-x509", "-new", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out",
+             cert, "-days", "2", "-subj",
+             "/O=dovecot-functional-auth tests/CN=%s %08x" % (
+                 name, random.getrandbits(32)),
+             "-addext", "basicConstraints=critical,CA:TRUE",
+             "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    os.chmod(cert, 0o644)
+    return cert, key
+
+
+def make_server_cert(ca_cert, ca_key, directory, names=TLS_NAMES):
+    """A server certificate signed by the CA for names (IP addresses or DNS
+    names; the first is also the CN): returns (cert_path, key_path); the
+    key is mode 600 (Slapd hands its tmpdir to the openldap user)."""
+    os.makedirs(directory, mode=0o755, exist_ok=True)
+    cert = os.path.join(directory, "server.pem")
+    key = os.path.join(directory, "server.key")
+    csr = os.path.join(directory, "server.csr")
+    ext = os.path.join(directory, "server.ext")
+    san = ",".join(("IP:" if re.fullmatch(r"[0-9.]+|[0-9a-fA-F:]*:[0-9a-fA-F:]*",
+                                          n) else "DNS:") + n for n in names)
+    with open(ext, "w") as f:
+        f.write("basicConstraints=critical,CA:FALSE\n"
+                "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                "extendedKeyUsage=serverAuth\n"
+                "subjectAltName=%s\n" % san)
+    _openssl("req", "-new", "-newkey", "ec", "-pkeyopt",
+             "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", csr,
+             "-subj", "/CN=%s" % names[0])
+    _openssl("x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
+             "-set_serial", str(random.getrandbits(63)), "-days", "2",
+             "-extfile", ext, "-out", cert)
+    os.remove(csr)
+    os.remove(ext)
+    os.chmod(cert, 0o644)
+    os.chmod(key, 0o600)
+    return cert, key
+
+
 # --- slapd -------------------------------------------------------------------
 
 class Slapd(_Server):
     """A private slapd with the test schema and fixture.
 
     Slapd(tmpdir=None, schema_files=SCHEMA_FILES, ldif=FIXTURE_LDIF,
-          port=None, start=True)
+          port=None, start=True, tls=False, tls_names=TLS_NAMES,
+          extra_conf="")
     .uri, .port, .tmpdir, .log_path; .start(), .stop(), .cleanup(),
     .ldapsearch(filter, *attrs, bind_dn=None, password=None, base=BASE_DN),
     .ldapmodify(ldif) (as the rootdn)
+
+    tls=True: a throwaway CA (make_test_ca) and a server certificate for
+      tls_names (make_server_cert) under tmpdir/tls; slapd offers StartTLS
+      on .uri and also listens on .ldaps_uri (.ldaps_port); .ca_file is the
+      CA certificate (PEM), .ca_dir a directory holding it, hashed.
+    extra_conf: lines added to slapd.conf's global section (e.g.
+      "security simple_bind=128").
     """
 
     def __init__(self, tmpdir=None, schema_files=None, ldif=FIXTURE_LDIF,
-                 port=None, start=True):
+                 port=None, start=True, tls=False, tls_names=None,
+                 extra_conf=""):
         self._owns_tmpdir = tmpdir is None
         self.tmpdir = _make_tmpdir(tmpdir, "fa-slapd-")
         self.port = port or free_port()
@@ -230,7 +304,13 @@ class Slapd(_Server):
         self.db_dir = os.path.join(self.tmpdir, "db")
         self.log_path = os.path.join(self.tmpdir, "slapd.log")
         self.ids = _user_ids("openldap")
+        self.tls = tls
+        self.extra_conf = extra_conf
+        self.ldaps_port = self.ldaps_uri = None
+        self.ca_file = self.ca_dir = None
         try:
+            if tls:
+                self._make_tls(tls_names or TLS_NAMES)
             self._write_conf(schema_files or SCHEMA_FILES)
             self._load(ldif)
             if start:
@@ -241,6 +321,29 @@ class Slapd(_Server):
 
     def __repr__(self):
         return "Slapd(%s, %s)" % (self.uri, self.tmpdir)
+
+    def _make_tls(self, names):
+        tls_dir = os.path.join(self.tmpdir, "tls")
+        self.ca_file, ca_key = make_test_ca(tls_dir)
+        self.cert_file, self.key_file = make_server_cert(
+            self.ca_file, ca_key, tls_dir, names)
+        os.remove(ca_key)   # nobody signs anything else with it
+        self.ca_dir = os.path.join(tls_dir, "cadir")
+        os.makedirs(self.ca_dir)
+        shutil.copyfile(self.ca_file, os.path.join(self.ca_dir, "ca.pem"))
+        rehash_ca_dir(self.ca_dir)
+        for root, dirs, files in os.walk(tls_dir):
+            for name in dirs:
+                os.chmod(os.path.join(root, name), 0o755)
+        self.ldaps_port = free_port()
+        self.ldaps_uri = "ldaps://127.0.0.1:%d/" % self.ldaps_port
+
+    def _tls_conf(self):
+        if not self.tls:
+            return ""
+        return ("TLSCACertificateFile %s\nTLSCertificateFile %s\n"
+                "TLSCertificateKeyFile %s\n"
+                % (self.ca_file, self.cert_file, self.key_file))
 
     def _write_conf(self, schema_files):
         # private copies: slapd may read them after dropping to openldap,
@@ -260,6 +363,7 @@ argsfile {t}/slapd.args
 loglevel 0
 modulepath /usr/lib/ldap
 moduleload back_mdb
+{self._tls_conf()}{self.extra_conf and self.extra_conf + chr(10)}
 
 database mdb
 maxsize 104857600
@@ -296,7 +400,8 @@ access to *
         """Start (or restart) slapd on the same port and database."""
         if self.running():
             return
-        argv = ["slapd", "-d", "0", "-f", self.conf_path, "-h", self.uri]
+        argv = ["slapd", "-d", "0", "-f", self.conf_path, "-h",
+                " ".join(u for u in (self.uri, self.ldaps_uri) if u)]
         if self.ids:
             argv += ["-u", "openldap", "-g", "openldap"]
         self._spawn(argv, self.log_path)
@@ -369,10 +474,23 @@ def fixture_plugin_conf(ldap_uri="@URI@", **settings):
 
 
 def _strip_plugin_blocks(text):
-    """dovecot-example.conf without its `driver = functional` blocks."""
-    block = re.compile(r"^(passdb|userdb)\s*\{[^{}]*?driver\s*=\s*functional"
-                       r"\b[^{}]*\}\n?", re.M)
-    return block.sub("", text)
+    """dovecot-example.conf without its `driver = functional` blocks
+    (top-level `passdb {` / `userdb {` ... `}` blocks; values inside may
+    hold braces such as %{login_user})."""
+    out, block = [], None
+    for line in text.splitlines(keepends=True):
+        if block is None and re.match(r"(passdb|userdb)\s*\{\s*$", line):
+            block = [line]
+        elif block is not None:
+            block.append(line)
+            if line.rstrip() == "}":
+                if not any(re.match(r"\s*driver\s*=\s*functional\b", b)
+                           for b in block):
+                    out.extend(block)
+                block = None
+        else:
+            out.append(line)
+    return "".join(out)
 
 
 class Dovecot(_Server):
