@@ -5,7 +5,7 @@ set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-ldap
-slapd ldap-utils libldap-dev check python3 clang libclang-rt-14-dev valgrind"
+slapd ldap-utils libldap-dev check python3 clang libclang-rt-14-dev valgrind openssl"
 
 # slapd, dovecot's imap and login processes run as unprivileged users and
 # must be able to traverse "/"; some freshly made chroots have it 0700

@@ -334,6 +334,23 @@ static int ldap_conn_set_options(struct ldap_conn *conn, const char **error_r)
 	return 0;
 }
 
+/* ldap_conn_error - libldap's error text plus its diagnostic message,
+   which says why TLS failed (untrusted certificate, wrong name, ...) */
+static const char *ldap_conn_error(struct ldap_conn *conn, int code)
+{
+	static char buf[512];
+	char *diag = NULL;
+
+	if (conn->ld != NULL)
+		(void)ldap_get_option(conn->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE,
+				      &diag);
+	snprintf(buf, sizeof(buf), "%s%s%s", ldap_err2string(code),
+		 diag != NULL && diag[0] != '\0' ? ": " : "",
+		 diag != NULL ? diag : "");
+	ldap_memfree(diag);
+	return buf;
+}
+
 /* ldap_pool_connect_failed - drop conn, move on to the next URI; after a
    whole round of failures, wait before the next attempt */
 static void ldap_pool_connect_failed(struct ldap_conn *conn, const char *what,
@@ -342,7 +359,8 @@ static void ldap_pool_connect_failed(struct ldap_conn *conn, const char *what,
 	struct ldap_pool *pool = conn->pool;
 
 	pool_log(pool, FA_LOG_ERROR, "LDAP %s %s failed: %s%s", what,
-		 conn->uri, error, pool->set->ldap_starttls ?
+		 conn->uri, error, pool->set->ldap_starttls &&
+		 strncmp(conn->uri, "ldaps://", 8) != 0 ?
 		 " (StartTLS enabled)" : "");
 	ldap_conn_disconnect(conn, "LDAP server unreachable");
 	pool->uri_index = (pool->uri_index + 1) % pool->uri_count;
@@ -385,10 +403,11 @@ static void ldap_conn_established(struct ldap_conn *conn)
 	struct berval cred;
 	int ret;
 
-	if (set->ldap_starttls &&
+	/* ldaps:// is encrypted already; StartTLS there is an error */
+	if (set->ldap_starttls && strncmp(conn->uri, "ldaps://", 8) != 0 &&
 	    (ret = ldap_start_tls_s(conn->ld, NULL, NULL)) != LDAP_SUCCESS) {
 		ldap_pool_connect_failed(conn, "StartTLS with",
-					 ldap_err2string(ret));
+					 ldap_conn_error(conn, ret));
 		return;
 	}
 	conn->io = pool->loop->io_add(pool->loop, conn->fd, false,
@@ -442,7 +461,7 @@ static int ldap_conn_connect(struct ldap_conn *conn)
 	} else if (ldap_conn_set_options(conn, &error) < 0) {
 		/* error set */
 	} else if ((ret = ldap_connect(conn->ld)) != LDAP_SUCCESS) {
-		error = ldap_err2string(ret);
+		error = ldap_conn_error(conn, ret);
 	} else if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
 		   fd < 0) {
 		error = "no socket after connect";
