@@ -70,6 +70,17 @@ KEEP_TMP = bool(os.environ.get("FA_KEEP_TMP"))
 VALGRIND = bool(os.environ.get("FA_VALGRIND"))
 
 
+def wait_log(server, since, done, timeout=5):
+    """The server's log from `since`, once done(text) holds or after
+    timeout (Dovecot's log process writes asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        text = server.log_text(since=since)
+        if done(text) or time.monotonic() > deadline:
+            return text
+        time.sleep(0.1)
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -168,6 +179,23 @@ class _Server:
 
     def running(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def log_size(self):
+        """A mark for log_text(since=...)."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_text(self, since=0):
+        """The server's log (Dovecot: auth, login, mail), from byte offset
+        `since`."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
 
     def _kill(self, timeout=10):
         """SIGTERM the PID we started, SIGKILL its process group if stuck."""
@@ -730,22 +758,6 @@ service auth {{
             if errors:
                 raise AssertionError("valgrind found errors in the auth "
                                      "process:\n" + errors[:20000])
-
-    def log_size(self):
-        """A mark for log_text(since=...)."""
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def log_text(self, since=0):
-        """Dovecot's log (auth, login, mail), from byte offset `since`."""
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
 
     _seq = itertools.count()
 

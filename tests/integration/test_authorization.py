@@ -90,15 +90,7 @@ def rights_set(rights):
     return set(rights) - set("cd")
 
 
-def wait_log(dovecot, since, done, timeout=5):
-    """Dovecot's log from `since`, once done(text) holds or after timeout
-    (the log process writes asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = dovecot.log_text(since=since)
-        if done(text) or time.monotonic() > deadline:
-            return text
-        time.sleep(0.1)
+wait_log = harness.wait_log
 
 
 def lines_with(text, *words):

@@ -137,20 +137,6 @@ class LoggingSlapd(harness.Slapd):
             argv[argv.index("-d") + 1] = "256"
         super()._spawn(argv, out_path)
 
-    def log_size(self):
-        try:
-            return os.path.getsize(self.log_path)
-        except OSError:
-            return 0
-
-    def log_text(self, since=0):
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(since)
-                return f.read().decode("utf-8", "replace")
-        except OSError:
-            return ""
-
     def filters(self, since=0):
         """Every SRCH filter slapd was asked since the mark, as it logs
         them (values re-escaped by slapd: \\2A for '*' etc.)."""
