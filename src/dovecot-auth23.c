@@ -643,9 +643,11 @@ functional_userdb_preinit(pool_t pool, const char *args)
 
 	module = p_new(pool, struct functional_userdb_module, 1);
 	module->ctx = functional_context_get(args);
-	/* the reply carries the person's right: never share it between
-	   people opening the same account */
-	module->module.default_cache_key = "%u\t%{master_user}";
+	/* no userdb caching: after our passdb's grant the reply is already
+	   filled (caching it again costs every cached login a lookup and a
+	   save, and the reply carries one person's right); other lookups
+	   (LMTP, doveadm) reuse the search through lookup_cache_ttl */
+	module->module.default_cache_key = NULL;
 	return &module->module;
 }
 
