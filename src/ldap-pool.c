@@ -376,7 +376,7 @@ static void ldap_conn_connect_timeout(void *context)
 	char error[64];
 
 	conn->connect_timeout = NULL;
-	snprintf(error, sizeof(error), "no answer within %u s",
+	snprintf(error, sizeof(error), "timed out after %u s without an answer",
 		 conn->pool->set->ldap_timeout);
 	ldap_pool_connect_failed(conn, conn->state == LDAP_CONN_CONNECTING ?
 				 "connect to" : "service bind at", error);
