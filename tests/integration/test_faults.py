@@ -118,6 +118,32 @@ def plain_login_seconds(dovecot):
         assert reply.ok, reply.raw
     return took
 
+
+def plain_login_while(dovecot, logins, head_start):
+    """Send the composite `logins` from a thread, and `head_start` seconds
+    later one plain login (the site's LDAP passdb). Returns the plain
+    reply, how long it took, and the composite replies with their total
+    time (None if they never came back within 20 s)."""
+    result = {}
+
+    def composite():
+        started = time.monotonic()
+        result["replies"] = harness.auth_client_many(
+            dovecot.auth_socket, logins, timeout=30)
+        result["took"] = time.monotonic() - started
+
+    thread = threading.Thread(target=composite, daemon=True)
+    thread.start()
+    time.sleep(head_start)
+    started = time.monotonic()
+    plain = harness.auth_client_login(dovecot.auth_socket,
+                                      "alice@example.com", ALICE_PW)
+    plain_took = time.monotonic() - started
+    thread.join(20)
+    if thread.is_alive():
+        return plain, plain_took, None, None
+    return plain, plain_took, result["replies"], result["took"]
+
 class LoggingSlapd(harness.Slapd):
     """harness.Slapd that logs every operation (`slapd -d 256`: BIND dn,
     SRCH filter, RESULT err) into its slapd.log, and with
@@ -264,14 +290,7 @@ def raw_auth_many(socket_path, requests, timeout=60):
         conn.close()
 
 
-def wait_log(dovecot, since, done, timeout=5):
-    """Dovecot's log from `since` once done(text) holds, or at timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        text = dovecot.log_text(since=since)
-        if done(text) or time.monotonic() > deadline:
-            return text
-        time.sleep(0.1)
+wait_log = harness.wait_log
 
 
 def slapd_escaped(value):
@@ -463,39 +482,25 @@ class DirectoryFaultTest(FaultTestCase):
         dovecot = start_dovecot(self, proxy.uri, slapd.uri,
                                 ldap_timeout=LDAP_TIMEOUT)
         pid = auth_pid(dovecot)
-        result = {}
         baseline = plain_login_seconds(dovecot)
-
-        def stalled_logins():
-            started = time.monotonic()
-            result["replies"] = harness.auth_client_many(
-                dovecot.auth_socket, [ALICE_INFO, BOB_INFO], timeout=30)
-            result["took"] = time.monotonic() - started
-
-        thread = threading.Thread(target=stalled_logins, daemon=True)
-        thread.start()
-        time.sleep(0.5)
         # while those wait for the directory, the auth process serves
         # other logins (the site's LDAP passdb, a real slapd) at once
-        started = time.monotonic()
-        plain = harness.auth_client_login(dovecot.auth_socket,
-                                          "alice@example.com", ALICE_PW)
-        plain_took = time.monotonic() - started
-        thread.join(20)
-        self.assertFalse(thread.is_alive(), "stalled logins never answered")
+        plain, plain_took, replies, took = plain_login_while(
+            dovecot, [ALICE_INFO, BOB_INFO], 0.5)
+        self.assertIsNotNone(replies, "stalled logins never answered")
         self.assertTrue(plain.ok, plain.raw)
         self.assertLess(plain_took, baseline + 1.0,
                         "a plain login waited %.1f s (it takes %.2f s here) "
                         "behind the stalled directory"
                         % (plain_took, baseline))
-        for login, reply in zip((ALICE_INFO, BOB_INFO), result["replies"]):
+        for login, reply in zip((ALICE_INFO, BOB_INFO), replies):
             self.assertTemporary(reply, login[0])
-        self.assertLess(result["took"], 8)
+        self.assertLess(took, 8)
         self.assertGreaterEqual(proxy.accepted, 1, "the plugin never "
                                 "connected to the stalling server")
         log("stalled server, ldap_timeout=%d: temporary failure after "
             "%.2f s; plain login meanwhile %.3f s", LDAP_TIMEOUT,
-            result["took"], plain_took)
+            took, plain_took)
         # and again: the auth process is not wedged by the first round
         started = time.monotonic()
         reply = harness.auth_client_login(dovecot.auth_socket, *ALICE_INFO,
@@ -600,30 +605,16 @@ class DirectoryFaultTest(FaultTestCase):
         dovecot = start_dovecot(self, unreachable.uri, slapd.uri,
                                 ldap_timeout=LDAP_TIMEOUT)
         pid = auth_pid(dovecot)
-        result = {}
         baseline = plain_login_seconds(dovecot)
-
-        def composite():
-            started = time.monotonic()
-            result["reply"] = harness.auth_client_login(
-                dovecot.auth_socket, *ALICE_INFO, timeout=30)
-            result["took"] = time.monotonic() - started
-
-        thread = threading.Thread(target=composite, daemon=True)
-        thread.start()
-        time.sleep(0.3)
-        started = time.monotonic()
-        plain = harness.auth_client_login(dovecot.auth_socket,
-                                          "alice@example.com", ALICE_PW)
-        plain_took = time.monotonic() - started
-        thread.join(20)
-        self.assertFalse(thread.is_alive())
-        self.assertTemporary(result["reply"], ALICE_INFO[0])
-        self.assertLess(result["took"], 8)
+        plain, plain_took, replies, took = plain_login_while(
+            dovecot, [ALICE_INFO], 0.3)
+        self.assertIsNotNone(replies, "the composite login never answered")
+        self.assertTemporary(replies[0], ALICE_INFO[0])
+        self.assertLess(took, 8)
         self.assertTrue(plain.ok, plain.raw)
         log("unreachable host, ldap_timeout=%d: composite login temporary "
             "failure after %.2f s; a plain login meanwhile took %.2f s",
-            LDAP_TIMEOUT, result["took"], plain_took)
+            LDAP_TIMEOUT, took, plain_took)
         self.assertAuthAlive(dovecot, pid)
         self.assertLess(plain_took, baseline + 1.0,
                         "the whole auth process stalled for %.1f s (a plain "
