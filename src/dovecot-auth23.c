@@ -25,8 +25,13 @@
 #include "var-template.h"
 
 #define FUNCTIONAL_LOG_PREFIX "functional: "
-/* userdb field naming the account our passdb granted, for our userdb */
-#define FUNCTIONAL_FIELD_TARGET "functional_target"
+/* userdb field by which our passdb hands a grant to our userdb:
+   "<right> <quota MB or -> <target>". One field rather than the session's
+   eight: with the auth cache on, Dovecot replays every field of the passdb
+   reply on each hit (a linear insert each), and our userdb derives home,
+   mail, uid, gid, quota and the ACL fields from this one without a lookup.
+   Removed from the reply before the session sees it. */
+#define FUNCTIONAL_FIELD_GRANT "functional_grant"
 /* cache key: the login as typed. For person-first logins it holds the
    target; a `master = yes` block (SASL authzid) must add the target with
    default_fields, which Dovecot appends to the key: see
@@ -283,14 +288,6 @@ static void functional_log_grant(struct auth_request *request,
 
 /* --- passdb --- */
 
-typedef void functional_field_set_t(struct auth_request *request,
-				    const char *key, const char *value);
-static void functional_userdb_fields(struct auth_request *request,
-				     const struct fa_settings *set,
-				     const struct fa_result *result,
-				     functional_field_set_t *set_field);
-static void functional_field_set_prefetch(struct auth_request *request,
-					  const char *key, const char *value);
 
 /* functional_passdb_grant - make the session the target's, with the
    person as master_user, the way Dovecot's master users do: "user" is the
@@ -299,7 +296,6 @@ static void functional_field_set_prefetch(struct auth_request *request,
    is therefore the same when saving as when looking up). On a cache hit
    Dovecot replays these fields and switches the same way. */
 static void functional_passdb_grant(struct functional_passdb_request *preq,
-				    const struct fa_settings *set,
 				    const struct fa_result *result)
 {
 	struct auth_request *request = preq->request;
@@ -312,10 +308,12 @@ static void functional_passdb_grant(struct functional_passdb_request *preq,
 		   result->target_name) != 0)
 		auth_request_set_field(request, "login_user",
 				       result->target_name, NULL);
-	functional_field_set_prefetch(request, FUNCTIONAL_FIELD_TARGET,
-				      result->target_name);
-	functional_userdb_fields(request, set, result,
-				 functional_field_set_prefetch);
+	auth_request_set_field(request, "userdb_"FUNCTIONAL_FIELD_GRANT,
+		t_strdup_printf("%s %s %s",
+				result->decision.right == ACL_RIGHT_UNSET ? "-" :
+				acl_right_name(result->decision.right),
+				result->quota_mb != NULL ? result->quota_mb : "-",
+				result->target_name), NULL);
 }
 
 /* functional_passdb_cache_key_ok - with the auth cache on, a SASL authzid
@@ -339,8 +337,6 @@ static void functional_passdb_callback(const struct fa_result *result,
 {
 	struct functional_passdb_request *preq = context;
 	struct auth_request *request = preq->request;
-	struct functional_passdb_module *module =
-		(struct functional_passdb_module *)request->passdb->passdb;
 	enum passdb_result passdb_result;
 
 	functional_log_trace(request, result);
@@ -348,7 +344,7 @@ static void functional_passdb_callback(const struct fa_result *result,
 	case FA_GRANTED:
 		if (!preq->plain_login)
 			functional_log_grant(request, result);
-		functional_passdb_grant(preq, module->ctx->set, result);
+		functional_passdb_grant(preq, result);
 		passdb_result = PASSDB_RESULT_OK;
 		break;
 	case FA_BAD_PASSWORD:
@@ -521,19 +517,11 @@ static const char *functional_no_escape(struct arena *arena ATTR_UNUSED,
 	return value;
 }
 
-static void functional_field_set_prefetch(struct auth_request *request,
-					  const char *key, const char *value)
-{
-	auth_request_set_field(request, t_strconcat("userdb_", key, NULL),
-			       value, NULL);
-}
-
-/* functional_userdb_fields - home, mail, uid, gid and quota of the
-   target's session, given to set_field one by one */
+/* functional_userdb_fields - home, mail, uid, gid, quota and ACL fields
+   of the target's session */
 static void functional_userdb_fields(struct auth_request *request,
 				     const struct fa_settings *set,
-				     const struct fa_result *result,
-				     functional_field_set_t *set_field)
+				     const struct fa_result *result)
 {
 	struct var_template_entry table[4];
 	struct arena arena;
@@ -544,19 +532,21 @@ static void functional_userdb_fields(struct auth_request *request,
 	if (var_template_expand(&arena, set->userdb_home, table,
 				functional_no_escape, &value, &error) == 0 &&
 	    value[0] != '\0')
-		set_field(request, "home", value);
+		auth_request_set_userdb_field(request, "home", value);
 	if (var_template_expand(&arena, set->userdb_mail, table,
 				functional_no_escape, &value, &error) == 0 &&
 	    value[0] != '\0')
-		set_field(request, "mail", value);
+		auth_request_set_userdb_field(request, "mail", value);
 	arena_free(&arena);
 	if (set->userdb_uid[0] != '\0')
-		set_field(request, "uid", set->userdb_uid);
+		auth_request_set_userdb_field(request, "uid",
+					      set->userdb_uid);
 	if (set->userdb_gid[0] != '\0')
-		set_field(request, "gid", set->userdb_gid);
+		auth_request_set_userdb_field(request, "gid",
+					      set->userdb_gid);
 	if (result->quota_mb != NULL) {
-		set_field(request, "quota_rule",
-			  t_strdup_printf("*:storage=%sM", result->quota_mb));
+		auth_request_set_userdb_field(request, "quota_rule",
+			t_strdup_printf("*:storage=%sM", result->quota_mb));
 	}
 	if (result->decision.right == ACL_RIGHT_UNSET)
 		return;
@@ -564,12 +554,15 @@ static void functional_userdb_fields(struct auth_request *request,
 	   user is the person (master_user), who is not the mailbox owner,
 	   and the global ACL file gives each right's group its IMAP rights */
 	if (set->session_acl[0] != '\0')
-		set_field(request, "acl", set->session_acl);
-	set_field(request, "acl_groups",
-		  t_strconcat(set->session_acl_group_prefix,
-			      acl_right_name(result->decision.right), NULL));
-	if (set->session_mail_plugins[0] != '\0')
-		set_field(request, "mail_plugins", set->session_mail_plugins);
+		auth_request_set_userdb_field(request, "acl",
+					      set->session_acl);
+	auth_request_set_userdb_field(request, "acl_groups",
+		t_strconcat(set->session_acl_group_prefix,
+			    acl_right_name(result->decision.right), NULL));
+	if (set->session_mail_plugins[0] != '\0') {
+		auth_request_set_userdb_field(request, "mail_plugins",
+					      set->session_mail_plugins);
+	}
 }
 
 static void functional_userdb_callback(const struct fa_result *result,
@@ -584,8 +577,7 @@ static void functional_userdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
-		functional_userdb_fields(request, module->ctx->set, result,
-					 auth_request_set_userdb_field);
+		functional_userdb_fields(request, module->ctx->set, result);
 		userdb_result = USERDB_RESULT_OK;
 		break;
 	case FA_TEMPFAIL:
@@ -602,19 +594,55 @@ static void functional_userdb_callback(const struct fa_result *result,
 	auth_request_unref(&request);
 }
 
+/* functional_userdb_granted - the grant our passdb left in the userdb
+   reply for this request's user, taken out of the reply */
+static bool functional_userdb_granted(struct auth_request *request,
+				      struct fa_result *result_r)
+{
+	const char *value, *right_end, *quota_end;
+	enum acl_right right = ACL_RIGHT_UNSET;
+
+	if (request->fields.userdb_reply == NULL)
+		return FALSE;
+	value = auth_fields_find(request->fields.userdb_reply,
+				 FUNCTIONAL_FIELD_GRANT);
+	if (value == NULL)
+		return FALSE;
+	auth_fields_remove(request->fields.userdb_reply,
+			   FUNCTIONAL_FIELD_GRANT);
+	right_end = strchr(value, ' ');
+	quota_end = right_end == NULL ? NULL : strchr(right_end + 1, ' ');
+	if (quota_end == NULL ||
+	    (strcmp(t_strdup_until(value, right_end), "-") != 0 &&
+	     acl_right_parse(value, right_end - value, &right) < 0) ||
+	    strcmp(quota_end + 1, request->fields.user) != 0) {
+		e_error(authdb_event(request), "ignoring a malformed or "
+			"foreign %s field: %s", FUNCTIONAL_FIELD_GRANT, value);
+		return FALSE;
+	}
+	i_zero(result_r);
+	result_r->status = FA_GRANTED;
+	result_r->target_name = quota_end + 1;
+	result_r->quota_mb = quota_end - right_end == 2 &&
+		right_end[1] == '-' ? NULL :
+		t_strdup_until(right_end + 1, quota_end);
+	result_r->decision.right = right;
+	return TRUE;
+}
+
 static void functional_userdb_lookup(struct auth_request *request,
 				     userdb_callback_t *callback)
 {
 	struct functional_userdb_module *module =
 		(struct functional_userdb_module *)request->userdb->userdb;
 	struct functional_userdb_request *ureq;
-	const char *granted, *error;
+	struct fa_result granted;
+	const char *error;
 
-	granted = auth_fields_find(request->fields.userdb_reply,
-				   FUNCTIONAL_FIELD_TARGET);
-	if (granted != NULL && strcmp(granted, request->fields.user) == 0) {
-		/* our passdb found this account moments ago and filled
-		   the userdb reply already */
+	if (functional_userdb_granted(request, &granted)) {
+		/* our passdb granted this account for this request (or the
+		   auth cache replayed its grant): no lookup needed */
+		functional_userdb_fields(request, module->ctx->set, &granted);
 		callback(USERDB_RESULT_OK, request);
 		return;
 	}

@@ -948,10 +948,12 @@ def pop3_authenticate_plain(port, user, password, authzid=None,
     return conn
 
 
-def doveadm_auth_test(conf, user, password, *args):
+def doveadm_auth_test(conf, user, password, *args, command="test"):
     """`doveadm -c conf auth test [args] user password`: (rc, output),
-    output being stdout and stderr together."""
-    r = subprocess.run(["doveadm", "-c", conf, "auth", "test"] + list(args) +
+    output being stdout and stderr together. command="login" runs `doveadm
+    auth login`: passdb, then the userdb through the auth-master socket,
+    as a login process and the post-login step do."""
+    r = subprocess.run(["doveadm", "-c", conf, "auth", command] + list(args) +
                        [user, password], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=60)
     return r.returncode, r.stdout

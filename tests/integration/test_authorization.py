@@ -959,6 +959,25 @@ class AuthCacheTest(_DovecotCase):
             self.assertTrue("auth_user=frank@example.com" in out or
                             "master_user=frank@example.com" in out, out)
 
+    def test_doveadm_auth_login_with_cache_keeps_session_fields(self):
+        # the second login's passdb is a cache hit: its userdb reply is
+        # built from the cached grant and must be the same
+        login = "frank@example.com/level-post@example.com"
+        outs = []
+        for _ in range(2):
+            mark = self.dovecot.log_size()
+            rc, out = harness.doveadm_auth_test(
+                self.dovecot.conf_path, login, pw("frank"), command="login")
+            self.assertEqual(rc, 0, out)
+            self.assertIn("\n  acl_groups=functional-post\n", out)
+            self.assertIn("\n  master_user=frank@example.com\n", out)
+            self.assertNotIn("functional_", out)
+            outs.append(out.split("userdb extra fields:", 1)[1])
+        self.assertEqual(outs[0], outs[1])
+        log = wait_log(self.dovecot, mark, lambda t: "cache hit" in t or
+                       "passdb out" in t)
+        self.assertTrue(lines_with(log, "cache hit"), log)
+
     def test_cached_sessions_keep_each_persons_right(self):
         # userdb replies carry the person's right: cached per person
         for _ in range(2):

@@ -185,6 +185,21 @@ class FunctionalLoginTest(unittest.TestCase):
         self.assertTrue("master_user=alice@example.com" in out or
                         "auth_user=alice@example.com" in out, out)
 
+    def test_doveadm_auth_login_gives_session_fields_only(self):
+        rc, out = harness.doveadm_auth_test(
+            self.dovecot.conf_path, "alice@example.com/info@example.com",
+            ALICE_PW, command="login")
+        self.assertEqual(rc, 0, out)
+        userdb = out.split("userdb extra fields:", 1)[1]
+        for field in ("acl_groups=functional-all", "mail_plugins=acl",
+                      "master_user=alice@example.com",
+                      "quota_rule=*:storage=500M",
+                      "home=" + os.path.join(self.dovecot.vmail_dir,
+                                             "example.com", "info")):
+            self.assertIn("\n  %s\n" % field, userdb, out)
+        # the passdb's hand-over to the userdb stays inside the auth process
+        self.assertNotIn("functional_", out)
+
     def test_userdb_gives_target_home_and_quota(self):
         rc, out = harness.doveadm_user(self.dovecot.conf_path,
                                        "info@example.com")
