@@ -26,11 +26,13 @@ How a login is driven (Dovecot's own protocols, no IMAP):
               post-login step), which makes Dovecot run the userdb lookup
               for that very request; the login is done when the USER
               reply arrives.
-  K requests are kept in flight over a few pipelined connections; every
-  request has `no-penalty`; a measurement ends after --seconds or --max
-  logins, whichever comes first. Every reply is checked against what
-  gen-directory.py computed (OK and user=<expected>; on USER the target
-  mailbox); mismatches and temporary failures are counted as wrong.
+  The load generator is bench/auth-load.c (one process, poll(); its own
+  CPU per login is reported): K requests are kept in flight over a few
+  pipelined connections; every request has `no-penalty`; a measurement
+  ends after --seconds or --max logins, whichever comes first. Every
+  reply is checked against what gen-directory.py computed (OK and
+  user=<expected>; on USER the target mailbox); mismatches and temporary
+  failures are counted as wrong.
   Logins that must fail (non-members, explicit `none`, no rule, disabled
   people, wrong passwords, unknown people/targets) go in a separate
   pipelined batch per phase (they wait out auth_failure_delay together).
@@ -42,8 +44,9 @@ search only where access is through a group ACL), same connection counts.
 CPU: utime+stime from /proc/PID/stat of slapd and of Dovecot's auth
 process(es) (children of the dovecot master named "auth") and all its
 children before and after each measurement, divided by the logins done;
-slapd's context switches; the host's busy CPU from /proc/stat, and the part
-of it no process of the benchmark used (a shared host). LDAP ops per
+the load generator's own (getrusage, reported by auth-load); slapd's
+context switches; the host's busy CPU from /proc/stat, and the part of it
+no process of the benchmark used (a shared host). LDAP ops per
 login: deltas of slapd's cn=Search / cn=Bind monitorOpCompleted. See
 bench/README.md for the columns.
 
@@ -58,9 +61,7 @@ import json
 import os
 import random
 import re
-import selectors
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -250,202 +251,67 @@ auth_worker_max_count = 64
     return d
 
 
-# --- auth protocol load generator -------------------------------------------
+# --- auth protocol load generator: bench/auth-load.c ------------------------
 
-_cpid = [random.randint(1 << 20, 1 << 24)]
-
-
-class _Conn:
-    def __init__(self, path, kind):
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(60)
-        self.sock.connect(path)
-        self.kind = kind
-        self.buf = b""
-        self.out = []
-        self.pending = {}
-        self.cookie = None
-        if kind == "client":
-            _cpid[0] += 1
-            self.cpid = _cpid[0]
-            self.sock.sendall(("VERSION\t1\t2\nCPID\t%d\n" %
-                               self.cpid).encode())
-            while True:
-                line = self._readline_blocking()
-                if line.startswith("COOKIE\t"):
-                    self.cookie = line.split("\t")[1]
-                if line == "DONE":
-                    break
-        else:
-            self.sock.sendall(b"VERSION\t1\t0\n")
-
-    def _readline_blocking(self):
-        while b"\n" not in self.buf:
-            data = self.sock.recv(65536)
-            if not data:
-                raise ConnectionError("auth server closed the connection")
-            self.buf += data
-        line, self.buf = self.buf.split(b"\n", 1)
-        return line.decode()
-
-    def flush(self):
-        if self.out:
-            self.sock.sendall("".join(self.out).encode())
-            self.out = []
-
-    def close(self):
-        self.sock.close()
+# set by Bench: the compiled auth-load.c and the directory of its item files;
+# files: id(items) -> (items, path) (the list is kept, so its id stays unique)
+LOADGEN = dict(bin=None, dir=None, files={})
 
 
 class Item:
-    """One login to send: AUTH line tail, expected outcome and user."""
-    __slots__ = ("tail", "ok", "user", "label")
+    """One login to send: PLAIN response (base64), expected outcome, user."""
+    __slots__ = ("resp", "ok", "user", "label")
 
     def __init__(self, login, password, ok, user, label, authzid=""):
-        resp = base64.b64encode(("%s\0%s\0%s" % (authzid, login, password))
-                                .encode()).decode()
-        self.tail = "\tPLAIN\tservice=imap\tno-penalty\tresp=%s\n" % resp
+        self.resp = base64.b64encode(("%s\0%s\0%s" % (
+            authzid, login, password)).encode()).decode()
         self.ok, self.user, self.label = ok, user, label
+
+
+def items_file(items):
+    """auth-load's input file (-f) for a list of Items, written once."""
+    files = LOADGEN["files"]
+    if id(items) not in files:
+        path = os.path.join(LOADGEN["dir"], "items-%d.tsv" % len(files))
+        with open(path, "w") as f:
+            for i in items:
+                f.write("%d\t%s\t%s\t%s\n" % (i.ok, i.user or "-", i.label,
+                                              i.resp))
+        files[id(items)] = (items, path)
+    return files[id(items)][1]
 
 
 def drive(dove, items, concurrency, with_userdb, seconds, max_logins,
           nconns=None, cycle=True):
-    """Run logins from `items` (cycled) with `concurrency` in flight.
-    Returns dict: done, elapsed, latencies, wrong, temp, wrong_examples."""
+    """Run logins from `items` (cycled, or each once) with `concurrency` in
+    flight over `nconns` client connections, by bench/auth-load.c.
+    Returns dict: done, elapsed (s), p50_ms, p99_ms, cpu_s (the load
+    generator's own CPU), wrong, temp, examples (of wrong replies)."""
     nconns = nconns or max(1, min(4, concurrency))
-    path = dove.login_socket if with_userdb else dove.auth_socket
-    conns = [_Conn(path, "client") for _ in range(nconns)]
-    masters = []
+    cmd = [LOADGEN["bin"], "-c",
+           dove.login_socket if with_userdb else dove.auth_socket,
+           "-k", str(concurrency), "-C", str(nconns), "-t", str(seconds),
+           "-n", str(max_logins), "-f", items_file(items)]
     if with_userdb:
-        masters = [_Conn(dove.master_socket, "master")
-                   for _ in range(max(1, nconns // 2))]
-    sel = selectors.DefaultSelector()
-    for c in conns + masters:
-        sel.register(c.sock, selectors.EVENT_READ, c)
-    # master request id -> (item, t0)
-    mpending = {}
-    st = dict(done=0, wrong=0, temp=0, examples=[], lat=[])
-    next_id = [0]
-    idx = [0]
-    inflight = [0]
-    t_start = time.monotonic()
-    t_end = t_start + seconds
-    stop = [False]
-    last_done = [t_start]
-    n_items = len(items)
-
-    def wrong(item, line):
-        st["wrong"] += 1
-        if "temp_fail" in line or "\ttemp" in line:
-            st["temp"] += 1
-        if len(st["examples"]) < 5:
-            st["examples"].append("%s: expected %s user=%s, got %s" % (
-                item.label, "OK" if item.ok else "FAIL", item.user,
-                line[:200]))
-
-    def issue(n):
-        for _ in range(n):
-            if stop[0]:
-                return
-            if next_id[0] >= max_logins or (not cycle and idx[0] >= n_items):
-                stop[0] = True
-                return
-            if (next_id[0] & 63) == 0 and time.monotonic() >= t_end:
-                stop[0] = True
-                return
-            item = items[idx[0] % n_items]
-            idx[0] += 1
-            next_id[0] += 1
-            rid = next_id[0]
-            c = conns[rid % nconns]
-            c.pending[rid] = (item, time.monotonic())
-            c.out.append("AUTH\t%d%s" % (rid, item.tail))
-            inflight[0] += 1
-
-    def finish(item, t0):
-        now = time.monotonic()
-        st["done"] += 1
-        st["lat"].append(now - t0)
-        last_done[0] = now
-        inflight[0] -= 1
-
-    issue(concurrency)
-    for c in conns:
-        c.flush()
-    deadline = t_end + 60
-    while inflight[0] > 0:
-        events = sel.select(timeout=5)
-        if not events and time.monotonic() > deadline:
-            raise RuntimeError("benchmark: %d requests unanswered for 60s"
-                               % inflight[0])
-        freed = 0
-        for key, _ in events:
-            c = key.data
-            data = c.sock.recv(262144)
-            if not data:
-                raise ConnectionError("auth server closed a connection")
-            c.buf += data
-            if b"\n" not in c.buf:
-                continue
-            *lines, c.buf = c.buf.split(b"\n")
-            for raw in lines:
-                line = raw.decode("utf-8", "replace")
-                parts = line.split("\t")
-                cmd = parts[0]
-                if c.kind == "client":
-                    if cmd not in ("OK", "FAIL", "CONT"):
-                        continue
-                    rid = int(parts[1])
-                    item, t0 = c.pending.pop(rid)
-                    if cmd == "OK":
-                        user = None
-                        for p in parts[2:]:
-                            if p.startswith("user="):
-                                user = p[5:]
-                                break
-                        if not item.ok or user != item.user:
-                            wrong(item, line)
-                            finish(item, t0)
-                            freed += 1
-                        elif with_userdb:
-                            m = masters[rid % len(masters)]
-                            mpending[rid] = (item, t0)
-                            m.out.append("REQUEST\t%d\t%d\t%d\t%s\n" % (
-                                rid, c.cpid, rid, c.cookie))
-                        else:
-                            finish(item, t0)
-                            freed += 1
-                    else:
-                        if item.ok:
-                            wrong(item, line)
-                        finish(item, t0)
-                        freed += 1
-                else:
-                    if cmd not in ("USER", "FAIL", "NOTFOUND"):
-                        continue
-                    rid = int(parts[1])
-                    item, t0 = mpending.pop(rid)
-                    if cmd != "USER" or parts[2] != item.user:
-                        wrong(item, line)
-                    finish(item, t0)
-                    freed += 1
-        if freed:
-            issue(freed)
-        for c in conns + masters:
-            c.flush()
-    elapsed = max(last_done[0] - t_start, 1e-6)
-    for c in conns + masters:
-        sel.unregister(c.sock)
-        c.close()
-    sel.close()
-    st["elapsed"] = elapsed
+        cmd += ["-m", dove.master_socket]
+    if not cycle:
+        cmd.append("-o")
+    # auth-load gives up by itself 60 s after `seconds`
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True, timeout=seconds + 180)
+    if r.returncode != 0:
+        raise RuntimeError("auth-load failed (exit %d): %s" % (
+            r.returncode, r.stderr.strip()))
+    st = dict(examples=[])
+    for line in r.stdout.splitlines():
+        key, _, val = line.partition("=")
+        if key == "example":
+            st["examples"].append(val)
+        else:
+            st[key] = float(val)
+    for key in ("done", "wrong", "temp"):
+        st[key] = int(st[key])
     return st
-
-
-def percentile(sorted_vals, q):
-    if not sorted_vals:
-        return 0.0
-    return sorted_vals[min(len(sorted_vals) - 1, int(len(sorted_vals) * q))]
 
 
 # --- the benchmark -------------------------------------------------------------
@@ -457,12 +323,16 @@ class Bench:
         self.wrong_total = 0
         self.notes = []
         self.tmp = tempfile.mkdtemp(prefix="loginbench-")
-        self.raw_bin = args.raw_bin or self._compile_raw()
+        self.raw_bin = args.raw_bin or self._compile("raw-ldap", "-lldap",
+                                                     "-llber")
+        LOADGEN["bin"] = args.load_bin or self._compile("auth-load")
+        LOADGEN["dir"] = self.tmp
 
-    def _compile_raw(self):
-        out = os.path.join(self.tmp, "raw-ldap")
+    def _compile(self, name, *libs):
+        """bench/<name>.c compiled into the temp dir."""
+        out = os.path.join(self.tmp, name)
         subprocess.run(["cc", "-O2", "-Wall", "-o", out,
-                        os.path.join(HERE, "raw-ldap.c"), "-lldap", "-llber"],
+                        os.path.join(HERE, name + ".c")] + list(libs),
                        check=True)
         return out
 
@@ -568,24 +438,21 @@ class Bench:
         cs0 = ctx_switches(slapd.proc.pid)
         s0, a0, d0 = (cpu_of([slapd.proc.pid]), cpu_of(apids),
                       cpu_of(dpids))
-        me0 = sum(os.times()[:2])
         st = drive(dove, items, conc, with_userdb, seconds, max_logins)
-        me1 = sum(os.times()[:2])
         s1, a1, d1 = (cpu_of([slapd.proc.pid]), cpu_of(apids),
                       cpu_of(dpids))
         h1, t1 = host_cpu(), time.monotonic()
         cs1 = ctx_switches(slapd.proc.pid)
         ops1 = slapd.op_counts()
-        lat = sorted(st["lat"])
         n = max(st["done"], 1)
-        ours = (s1 - s0) + (d1 - d0) + (me1 - me0)
+        ours = (s1 - s0) + (d1 - d0) + st["cpu_s"]
         row = dict(
             phase=phase, path=path, label=label or path, conc=conc,
             done=st["done"], rate=st["done"] / st["elapsed"],
-            p50=percentile(lat, 0.5) * 1000, p99=percentile(lat, 0.99) * 1000,
+            p50=st["p50_ms"], p99=st["p99_ms"],
             slapd_ms=(s1 - s0) * 1000 / n, auth_ms=(a1 - a0) * 1000 / n,
             dovecot_ms=(d1 - d0) * 1000 / n,
-            driver_ms=(me1 - me0) * 1000 / n, cs=(cs1 - cs0) / n,
+            driver_ms=st["cpu_s"] * 1000 / n, cs=(cs1 - cs0) / n,
             searches=(ops1.get("Search", 0) - ops0.get("Search", 0)) / n,
             binds=(ops1.get("Bind", 0) - ops0.get("Bind", 0)) / n,
             wrong=st["wrong"], temp=st["temp"], cls=cls,
@@ -1026,6 +893,7 @@ def main():
                     help="distinct functional logins per workload")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--raw-bin", help="compiled bench/raw-ldap.c")
+    ap.add_argument("--load-bin", help="compiled bench/auth-load.c")
     ap.add_argument("--out", default=os.path.join(HERE, "last-results.txt"))
     args = ap.parse_args()
     if os.geteuid() != 0:

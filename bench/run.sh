@@ -2,7 +2,8 @@
 # run.sh - the login-throughput benchmark in one command (as root):
 #   1. installs the Debian packages (scripts/install-deps.sh),
 #   2. builds and installs the module (scripts/build.sh),
-#   3. compiles the raw-libldap ceiling (bench/raw-ldap.c) into a temp dir,
+#   3. compiles the raw-libldap ceiling (bench/raw-ldap.c) and the login
+#      load generator (bench/auth-load.c) into a temp dir,
 #   4. runs bench/bench.py --scale10: prints the table and writes it to
 #      bench/last-results.txt; exits non-zero if any result was wrong.
 # Other arguments go to bench.py (e.g. --seconds 2); --no-scale10 skips the
@@ -14,6 +15,7 @@ cd "$(dirname "$0")/.."
 build=$(mktemp -d /tmp/loginbench-build.XXXXXX)
 trap 'rm -rf "$build"' EXIT
 cc -O2 -Wall -o "$build/raw-ldap" bench/raw-ldap.c -lldap -llber
+cc -O2 -Wall -o "$build/auth-load" bench/auth-load.c
 
 scale10=--scale10
 for arg do
@@ -26,6 +28,6 @@ for arg do
 done
 status=0
 # shellcheck disable=SC2086 # $scale10 is one word or none
-/usr/bin/python3 bench/bench.py $scale10 --raw-bin "$build/raw-ldap" "$@" ||
-	status=$?
+/usr/bin/python3 bench/bench.py $scale10 --raw-bin "$build/raw-ldap" \
+	--load-bin "$build/auth-load" "$@" || status=$?
 exit "$status"
