@@ -456,7 +456,7 @@ class Bench:
             searches=(ops1.get("Search", 0) - ops0.get("Search", 0)) / n,
             binds=(ops1.get("Bind", 0) - ops0.get("Bind", 0)) / n,
             wrong=st["wrong"], temp=st["temp"], cls=cls,
-            **host_shares(h0, h1, t1 - t0, ours))
+            userdb=with_userdb, **host_shares(h0, h1, t1 - t0, ours))
         self.wrong_total += st["wrong"]
         for e in st["examples"]:
             self.notes.append("WRONG %s %s: %s" % (phase, path, e))
@@ -522,12 +522,16 @@ class Bench:
         self.rows.append(row)
         return row
 
-    def trio(self, name, stock, func, func0, slapd, w, conc, raw, rounds):
+    def trio(self, name, stock, func, func0, slapd, w, conc, raw, rounds,
+             extras=()):
         """stock passdb, functional passdb+userdb (and with the plugin's
-        lookup cache off, func0) and raw, interleaved, in `rounds` rounds;
-        the round least disturbed by other load on the host (lowest `oth`)
-        is kept, so its rates are comparable."""
-        runs = {"stock": [], "func": [], "func_nolc": [], "raw": []}
+        lookup cache off, func0) and raw, interleaved, in `rounds` rounds,
+        with "passdb" (functional passdb only) and "stock_userdb" (stock
+        passdb+userdb) from `extras` in the same rounds; the round least
+        disturbed by other load on the host (lowest `oth`) is kept, so its
+        rates are comparable."""
+        runs = {"stock": [], "func": [], "func_nolc": [], "raw": [],
+                "func_passdb": [], "stock_userdb": []}
         for _ in range(rounds):
             runs["stock"].append(self.measure(
                 name, "stock", stock, slapd, w["stock"], conc, False,
@@ -542,6 +546,14 @@ class Bench:
             if raw:
                 runs["raw"].append(self.measure_raw(
                     name, slapd, w["raw"]["mix"], conc))
+            if "passdb" in extras:
+                runs["func_passdb"].append(self.measure(
+                    name, "func_passdb", func, slapd, w["mix"], conc, False,
+                    label="functional passdb only"))
+            if "stock_userdb" in extras:
+                runs["stock_userdb"].append(self.measure(
+                    name, "stock_userdb", stock, slapd, w["stock"], conc,
+                    True, label="stock passdb+userdb"))
         keys = [k for k in runs if runs[k]]
         best = min(range(rounds), key=lambda i: max(
             runs[k][i]["other"] for k in keys))
@@ -605,15 +617,10 @@ class Bench:
                     self.warm(d, items, True)
             for conc in sweep:
                 self.trio(name, stock, func, func0, slapd, w, conc, raw,
-                          self.args.repeat if conc == 64 else 1)
+                          self.args.repeat if conc == 64 else 1,
+                          extras if conc == 64 else ())
             conc = 64
             one = lambda *a, **kw: self.record([self.measure(*a, **kw)])
-            if "passdb" in extras:
-                one(name, "func_passdb", func, slapd, w["mix"], conc,
-                    False, label="functional passdb only")
-            if "stock_userdb" in extras:
-                one(name, "stock_userdb", stock, slapd, w["stock"], conc,
-                    True, label="stock passdb+userdb")
             if "plain_via_plugin" in extras:
                 one(name, "plain_via_plugin", func, slapd, w["stock"], conc,
                     True, label="plain login, plugin dovecot, p+u")
@@ -682,6 +689,8 @@ class Bench:
             slapd, m = self.directory("crypt-x1", 1, "crypt")
             slapds.append(slapd)
             self.phase("crypt", slapd, m, False, [64], ())
+            self.phase("crypt+cache", slapd, m, True, [64],
+                       ("passdb", "stock_userdb"), raw=False)
             slapd.cleanup()
             slapds.remove(slapd)
 
@@ -734,21 +743,25 @@ class Bench:
           "50%% OX member, 25%% ACL naming the person, 25%% ACL via a group"
           % (a.seconds, a.max))
         w("")
-        cols = ("%-10s %-32s %3s %8s %6s %7s %6s %6s %6s %4s %4s %5s %4s "
-                "%4s %5s %6s %6s")
+        cols = ("%-11s %-32s %3s %8s %6s %7s %6s %6s %6s %4s %4s %5s %4s "
+                "%4s %5s %6s %6s %6s")
         hdr = cols % ("phase", "what", "K", "logins/s", "p50", "p99",
                       "slapd", "auth", "dovect", "srch", "bind", "slcs",
-                      "cpu", "oth", "wrong", "xstock", "xraw")
+                      "cpu", "oth", "wrong", "xstock", "xsame", "xraw")
         w(hdr)
         w(cols % ("", "", "", "", "ms", "ms", "ms/lg", "ms/lg", "ms/lg",
-                  "/lg", "/lg", "/lg", "%", "%", "", "", ""))
+                  "/lg", "/lg", "/lg", "%", "%", "", "", "", ""))
         w("-" * len(hdr))
         for r in self.rows:
             base = self.find("stock", r["phase"], r["conc"])
             raw = self.find("raw", r["phase"], r["conc"], r["cls"])
-            xs = xr = ""
+            same = self.find("stock_userdb" if r.get("userdb") else "stock",
+                             r["phase"], r["conc"])
+            xs = xsame = xr = ""
             if r["path"] != "stock" and base:
                 xs = "%.2fx" % (r["rate"] / base["rate"])
+            if not r["path"].startswith(("stock", "raw")) and same:
+                xsame = "%.2fx" % (r["rate"] / same["rate"])
             if r["path"].startswith("func") and raw:
                 xr = "%.2fx" % (r["rate"] / raw["rate"])
             wrong = str(r["wrong"])
@@ -762,14 +775,15 @@ class Bench:
                 "-" if r["dovecot_ms"] is None else "%.3f" % r["dovecot_ms"],
                 "%.2f" % r["searches"], "%.2f" % r["binds"],
                 "%.1f" % r["cs"], "%.0f" % r["host"], "%.0f" % r["other"],
-                wrong, xs, xr))
+                wrong, xs, xsame, xr))
         spreads = ["%s %s K=%d: %s" % (
             r["phase"], r["path"], r["conc"],
             "-".join("%.0f" % x for x in r["spread"]))
             for r in self.rows if r.get("runs", 1) > 1]
         if spreads:
             w("")
-            w("K=64 stock/functional/raw: %d interleaved rounds, the one "
+            w("K=64: stock, functional, raw (and passdb only, stock p+u) "
+              "in %d interleaved rounds, the one "
               "with the least other load kept; logins/s min-max over the "
               "rounds: %s" % (a.repeat, "; ".join(spreads)))
         drv = {}
@@ -784,7 +798,7 @@ class Bench:
         w("correctness batches (pipelined; must-fail logins wait "
           "auth_failure_delay once):")
         for phase, name, n, nfail, wrong in self.checks:
-            w("  %-10s %-22s %4d logins, %3d must fail: %d wrong" % (
+            w("  %-11s %-22s %4d logins, %3d must fail: %d wrong" % (
                 phase, name, n, nfail, wrong))
         w("")
         w("WRONG RESULTS TOTAL: %d (must be 0)" % self.wrong_total)
@@ -805,7 +819,9 @@ class Bench:
           "are disturbed); wrong = replies "
           "that differ from the expectation (t: temporary failures); "
           "xstock = rate / stock LDAP passdb plain login in the same phase "
-          "and K; xraw = rate / raw libldap with the same logins.")
+          "and K; xsame = rate / the stock login that takes the same "
+          "Dovecot steps (passdb only, or passdb+userdb); xraw = rate / "
+          "raw libldap with the same logins.")
         w("total time: %.0f s; command: %s" % (
             self.elapsed, " ".join(["bench/bench.py"] + sys.argv[1:])))
         text = "\n".join(out) + "\n"
