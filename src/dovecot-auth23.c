@@ -12,6 +12,7 @@
 #include "auth-common.h"
 #include "ioloop.h"
 #include "str.h"
+#include "ipwd.h"
 #include "passdb.h"
 #include "userdb.h"
 #include "auth-request.h"
@@ -49,6 +50,9 @@ struct functional_context {
 	int refcount;
 	struct fa_settings *set;
 	struct fa_context *fa;
+	/* userdb_uid and userdb_gid as numbers where they name a user and
+	   group (or as configured if they do not resolve) */
+	char *userdb_uid, *userdb_gid;
 };
 
 struct functional_passdb_module {
@@ -198,6 +202,31 @@ static void functional_check_auth_settings(const struct fa_settings *set)
 	}
 }
 
+/* functional_resolve_id - a userdb_uid/userdb_gid name as its number,
+   looked up once here: given the name, Dovecot would look it up for every
+   session (two NSS lookups per login, half again the auth CPU of a cached
+   functional login). A name that does not resolve is kept as it is, so
+   that Dovecot reports it at each login as it would without us. */
+static char *functional_resolve_id(const char *path, const char *value,
+				   bool group)
+{
+	struct passwd pw;
+	struct group gr;
+	int ret;
+
+	if (value[0] == '\0' || strspn(value, "0123456789") == strlen(value))
+		return i_strdup(value);
+	ret = group ? i_getgrnam(value, &gr) : i_getpwnam(value, &pw);
+	if (ret > 0)
+		return i_strdup(dec2str(group ? gr.gr_gid : pw.pw_uid));
+	i_warning(FUNCTIONAL_LOG_PREFIX"%s: userdb_%s = %s: %s; functional "
+		  "sessions will fail until it resolves", path,
+		  group ? "gid" : "uid", value, ret == 0 ?
+		  (group ? "no such group" : "no such user") :
+		  "the lookup failed");
+	return i_strdup(value);
+}
+
 static struct functional_context *functional_context_get(const char *args)
 {
 	struct functional_context *ctx;
@@ -219,6 +248,10 @@ static struct functional_context *functional_context_get(const char *args)
 	if (fa_settings_read(args, &ctx->set, &error) < 0)
 		i_fatal(FUNCTIONAL_LOG_PREFIX"%s", error);
 	functional_check_auth_settings(ctx->set);
+	ctx->userdb_uid = functional_resolve_id(args, ctx->set->userdb_uid,
+						FALSE);
+	ctx->userdb_gid = functional_resolve_id(args, ctx->set->userdb_gid,
+						TRUE);
 	ctx->next = functional_contexts;
 	functional_contexts = ctx;
 	return ctx;
@@ -245,6 +278,8 @@ static void functional_context_unref(struct functional_context **ctx_p)
 	}
 	fa_context_deinit(&ctx->fa);
 	fa_settings_free(&ctx->set);
+	i_free(ctx->userdb_uid);
+	i_free(ctx->userdb_gid);
 	i_free(ctx->path);
 	i_free(ctx);
 }
@@ -520,9 +555,10 @@ static const char *functional_no_escape(struct arena *arena ATTR_UNUSED,
 /* functional_userdb_fields - home, mail, uid, gid, quota and ACL fields
    of the target's session */
 static void functional_userdb_fields(struct auth_request *request,
-				     const struct fa_settings *set,
+				     const struct functional_context *ctx,
 				     const struct fa_result *result)
 {
+	const struct fa_settings *set = ctx->set;
 	struct var_template_entry table[4];
 	struct arena arena;
 	const char *value, *error;
@@ -538,12 +574,10 @@ static void functional_userdb_fields(struct auth_request *request,
 	    value[0] != '\0')
 		auth_request_set_userdb_field(request, "mail", value);
 	arena_free(&arena);
-	if (set->userdb_uid[0] != '\0')
-		auth_request_set_userdb_field(request, "uid",
-					      set->userdb_uid);
-	if (set->userdb_gid[0] != '\0')
-		auth_request_set_userdb_field(request, "gid",
-					      set->userdb_gid);
+	if (ctx->userdb_uid[0] != '\0')
+		auth_request_set_userdb_field(request, "uid", ctx->userdb_uid);
+	if (ctx->userdb_gid[0] != '\0')
+		auth_request_set_userdb_field(request, "gid", ctx->userdb_gid);
 	if (result->quota_mb != NULL) {
 		auth_request_set_userdb_field(request, "quota_rule",
 			t_strdup_printf("*:storage=%sM", result->quota_mb));
@@ -577,7 +611,7 @@ static void functional_userdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
-		functional_userdb_fields(request, module->ctx->set, result);
+		functional_userdb_fields(request, module->ctx, result);
 		userdb_result = USERDB_RESULT_OK;
 		break;
 	case FA_TEMPFAIL:
@@ -642,7 +676,7 @@ static void functional_userdb_lookup(struct auth_request *request,
 	if (functional_userdb_granted(request, &granted)) {
 		/* our passdb granted this account for this request (or the
 		   auth cache replayed its grant): no lookup needed */
-		functional_userdb_fields(request, module->ctx->set, &granted);
+		functional_userdb_fields(request, module->ctx, &granted);
 		callback(USERDB_RESULT_OK, request);
 		return;
 	}

@@ -533,6 +533,7 @@ class Dovecot(_Server):
       fixture_plugin_conf()); site_ldap_text: the site LDAP args file
       (default: site-ldap.conf.ext). In both, and in the example conf,
       @URI@ @BASE@ @BIND_DN@ @BIND_PW@ @VMAIL_DIR@ @MAIL_UID@ @MAIL_GID@
+      @MAIL_USER@ @MAIL_GROUP@
       @TMPDIR@ are filled in; in the example conf the /etc/dovecot args
       paths, /var/vmail and the vmail user/group are replaced.
       with_plugin=False leaves out the functional passdb/userdb blocks.
@@ -578,6 +579,7 @@ class Dovecot(_Server):
             "BASE": BASE_DN, "BIND_DN": SERVICE_DN,
             "BIND_PW": SERVICE_PASSWORD, "VMAIL_DIR": self.vmail_dir,
             "MAIL_UID": str(self.uid), "MAIL_GID": str(self.gid),
+            "MAIL_USER": mail_user, "MAIL_GROUP": self.mail_group,
             "TMPDIR": t,
         }
         if site_ldap_text is None:
@@ -957,6 +959,13 @@ def doveadm_auth_test(conf, user, password, *args, command="test"):
                        [user, password], stdout=subprocess.PIPE,
                        stderr=subprocess.STDOUT, text=True, timeout=60)
     return r.returncode, r.stdout
+
+
+def doveadm_auth_login(conf, user, password):
+    """`doveadm auth login`: (rc, output, the output's userdb fields part,
+    "" if there is none)."""
+    rc, out = doveadm_auth_test(conf, user, password, command="login")
+    return rc, out, out.partition("userdb extra fields:")[2]
 
 
 def doveadm_user(conf, user):

@@ -966,13 +966,13 @@ class AuthCacheTest(_DovecotCase):
         outs = []
         for _ in range(2):
             mark = self.dovecot.log_size()
-            rc, out = harness.doveadm_auth_test(
-                self.dovecot.conf_path, login, pw("frank"), command="login")
+            rc, out, userdb = harness.doveadm_auth_login(
+                self.dovecot.conf_path, login, pw("frank"))
             self.assertEqual(rc, 0, out)
             self.assertIn("\n  acl_groups=functional-post\n", out)
             self.assertIn("\n  master_user=frank@example.com\n", out)
             self.assertNotIn("functional_", out)
-            outs.append(out.split("userdb extra fields:", 1)[1])
+            outs.append(userdb)
         self.assertEqual(outs[0], outs[1])
         log = wait_log(self.dovecot, mark, lambda t: "cache hit" in t or
                        "passdb out" in t)

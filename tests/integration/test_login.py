@@ -186,11 +186,10 @@ class FunctionalLoginTest(unittest.TestCase):
                         "auth_user=alice@example.com" in out, out)
 
     def test_doveadm_auth_login_gives_session_fields_only(self):
-        rc, out = harness.doveadm_auth_test(
+        rc, out, userdb = harness.doveadm_auth_login(
             self.dovecot.conf_path, "alice@example.com/info@example.com",
-            ALICE_PW, command="login")
+            ALICE_PW)
         self.assertEqual(rc, 0, out)
-        userdb = out.split("userdb extra fields:", 1)[1]
         for field in ("acl_groups=functional-all", "mail_plugins=acl",
                       "master_user=alice@example.com",
                       "quota_rule=*:storage=500M",
@@ -361,3 +360,54 @@ class RightWithoutSiteAclPluginTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@unittest.skipUnless(os.path.exists(harness.MODULE_PATH) or
+                     os.environ.get("FA_REQUIRE_MODULE"),
+                     "module not installed")
+class UserdbIdNamesTest(unittest.TestCase):
+    """userdb_uid / userdb_gid given as names (the default is vmail): the
+    plugin resolves them once at startup, so sessions get the numbers and
+    work; a name that does not resolve is reported at startup and kept."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        # the same mail user and group as the other tests, by name
+        cls.dovecot = harness.Dovecot(
+            plugin_conf_text=harness.fixture_plugin_conf(
+                cls.slapd.uri, userdb_uid="@MAIL_USER@",
+                userdb_gid="@MAIL_GROUP@"),
+            ldap_uri=cls.slapd.uri)
+        cls.addClassCleanup(cls.dovecot.cleanup)
+        cls.uid, cls.gid = cls.dovecot.uid, cls.dovecot.gid
+        cls.dovecot.deliver("info@example.com",
+                            message("info@example.com", INFO_SUBJECT))
+
+    def test_names_become_numbers_in_the_session(self):
+        rc, out, userdb = harness.doveadm_auth_login(
+            self.dovecot.conf_path, "alice@example.com/info@example.com",
+            ALICE_PW)
+        self.assertEqual(rc, 0, out)
+        self.assertIn("\n  uid=%d\n" % self.uid, userdb)
+        self.assertIn("\n  gid=%d\n" % self.gid, userdb)
+
+    def test_imap_session_works(self):
+        conn = harness.imap_login(self.dovecot.imap_port,
+                                  "alice@example.com/info@example.com",
+                                  ALICE_PW)
+        self.addCleanup(conn.logout)
+        self.assertIn("Subject: " + INFO_SUBJECT, inbox_subjects(conn))
+
+    def test_unknown_name_is_reported_at_startup(self):
+        conf = harness.fixture_plugin_conf(
+            self.slapd.uri, userdb_uid="no-such-user-fa",
+            userdb_gid="no-such-group-fa")
+        with harness.Dovecot(plugin_conf_text=conf,
+                             ldap_uri=self.slapd.uri) as dovecot:
+            harness.auth_client_login(dovecot.auth_socket, "nobody", "x")
+            log = wait_log(dovecot, 0, lambda t: "no such group" in t)
+            self.assertIn("userdb_uid = no-such-user-fa: no such user", log)
+            self.assertIn("userdb_gid = no-such-group-fa: no such group",
+                          log)
