@@ -323,7 +323,6 @@ static void functional_log_grant(struct auth_request *request,
 
 /* --- passdb --- */
 
-
 /* functional_passdb_grant - make the session the target's, with the
    person as master_user, the way Dovecot's master users do: "user" is the
    person and "login_user" the target, and Dovecot switches the two after
@@ -629,19 +628,20 @@ static void functional_userdb_callback(const struct fa_result *result,
 }
 
 /* functional_userdb_granted - the grant our passdb left in the userdb
-   reply for this request's user, taken out of the reply */
-static bool functional_userdb_granted(struct auth_request *request,
-				      struct fa_result *result_r)
+   reply for this request's user, taken out of the reply: 1 if there is
+   one, 0 if not, -1 if it is malformed or names another user */
+static int functional_userdb_granted(struct auth_request *request,
+				     struct fa_result *result_r)
 {
 	const char *value, *right_end, *quota_end;
 	enum acl_right right = ACL_RIGHT_UNSET;
 
 	if (request->fields.userdb_reply == NULL)
-		return FALSE;
+		return 0;
 	value = auth_fields_find(request->fields.userdb_reply,
 				 FUNCTIONAL_FIELD_GRANT);
 	if (value == NULL)
-		return FALSE;
+		return 0;
 	auth_fields_remove(request->fields.userdb_reply,
 			   FUNCTIONAL_FIELD_GRANT);
 	right_end = strchr(value, ' ');
@@ -650,9 +650,10 @@ static bool functional_userdb_granted(struct auth_request *request,
 	    (strcmp(t_strdup_until(value, right_end), "-") != 0 &&
 	     acl_right_parse(value, right_end - value, &right) < 0) ||
 	    strcmp(quota_end + 1, request->fields.user) != 0) {
-		e_error(authdb_event(request), "ignoring a malformed or "
-			"foreign %s field: %s", FUNCTIONAL_FIELD_GRANT, value);
-		return FALSE;
+		e_error(authdb_event(request), "refusing the session: "
+			"malformed or foreign %s field: %s",
+			FUNCTIONAL_FIELD_GRANT, value);
+		return -1;
 	}
 	i_zero(result_r);
 	result_r->status = FA_GRANTED;
@@ -661,7 +662,7 @@ static bool functional_userdb_granted(struct auth_request *request,
 		right_end[1] == '-' ? NULL :
 		t_strdup_until(right_end + 1, quota_end);
 	result_r->decision.right = right;
-	return TRUE;
+	return 1;
 }
 
 static void functional_userdb_lookup(struct auth_request *request,
@@ -673,11 +674,17 @@ static void functional_userdb_lookup(struct auth_request *request,
 	struct fa_result granted;
 	const char *error;
 
-	if (functional_userdb_granted(request, &granted)) {
+	switch (functional_userdb_granted(request, &granted)) {
+	case 1:
 		/* our passdb granted this account for this request (or the
 		   auth cache replayed its grant): no lookup needed */
 		functional_userdb_fields(request, module->ctx, &granted);
 		callback(USERDB_RESULT_OK, request);
+		return;
+	case -1:
+		/* never fall through to a userdb that would open the
+		   account without the granted right's limits */
+		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	}
 	if (request->fields.successful ||

@@ -16,6 +16,7 @@ FA_REQUIRE_MODULE=1 is set: then a missing module is a failure.
 import imaplib
 import os
 import sys
+import tempfile
 import time
 import unittest
 
@@ -411,3 +412,42 @@ class UserdbIdNamesTest(unittest.TestCase):
             self.assertIn("userdb_uid = no-such-user-fa: no such user", log)
             self.assertIn("userdb_gid = no-such-group-fa: no such group",
                           log)
+
+
+@unittest.skipUnless(os.path.exists(harness.MODULE_PATH) or
+                     os.environ.get("FA_REQUIRE_MODULE"),
+                     "module not installed")
+class ForeignGrantTest(unittest.TestCase):
+    """The passdb hands its grant to the userdb in one field; if that field
+    names another account (here forced with override_fields), the session
+    is refused rather than left to the site's userdb, which would open the
+    account without the granted right's limits."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        with open(harness.EXAMPLE_CONF) as f:
+            text = f.read()
+        text = text.replace(
+            "  driver = functional\n",
+            "  driver = functional\n  override_fields = "
+            "userdb_functional_grant=all - bob@example.com\n", 1)
+        fd, path = tempfile.mkstemp(suffix=".conf")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        cls.addClassCleanup(os.unlink, path)
+        cls.dovecot = harness.Dovecot(example_conf=path,
+                                      ldap_uri=cls.slapd.uri)
+        cls.addClassCleanup(cls.dovecot.cleanup)
+
+    def test_foreign_grant_refuses_the_session(self):
+        mark = self.dovecot.log_size()
+        rc, out, userdb = harness.doveadm_auth_login(
+            self.dovecot.conf_path, "alice@example.com/info@example.com",
+            ALICE_PW)
+        self.assertNotEqual(rc, 0, out)
+        self.assertNotIn("home=", userdb, out)
+        log = wait_log(self.dovecot, mark, lambda t: "foreign" in t)
+        self.assertIn("refusing the session: malformed or foreign "
+                      "functional_grant field", log)
