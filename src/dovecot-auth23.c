@@ -627,6 +627,12 @@ static void functional_userdb_callback(const struct fa_result *result,
 	auth_request_unref(&request);
 }
 
+/* functional_is_dash - is [start, end) the "-" that stands for "none"? */
+static bool functional_is_dash(const char *start, const char *end)
+{
+	return end - start == 1 && *start == '-';
+}
+
 /* functional_userdb_granted - the grant our passdb left in the userdb
    reply for this request's user, taken out of the reply: 1 if there is
    one, 0 if not, -1 if it is malformed or names another user */
@@ -647,7 +653,7 @@ static int functional_userdb_granted(struct auth_request *request,
 	right_end = strchr(value, ' ');
 	quota_end = right_end == NULL ? NULL : strchr(right_end + 1, ' ');
 	if (quota_end == NULL ||
-	    (strcmp(t_strdup_until(value, right_end), "-") != 0 &&
+	    (!functional_is_dash(value, right_end) &&
 	     acl_right_parse(value, right_end - value, &right) < 0) ||
 	    strcmp(quota_end + 1, request->fields.user) != 0) {
 		e_error(authdb_event(request), "refusing the session: "
@@ -658,9 +664,8 @@ static int functional_userdb_granted(struct auth_request *request,
 	i_zero(result_r);
 	result_r->status = FA_GRANTED;
 	result_r->target_name = quota_end + 1;
-	result_r->quota_mb = quota_end - right_end == 2 &&
-		right_end[1] == '-' ? NULL :
-		t_strdup_until(right_end + 1, quota_end);
+	result_r->quota_mb = functional_is_dash(right_end + 1, quota_end) ?
+		NULL : t_strdup_until(right_end + 1, quota_end);
 	result_r->decision.right = right;
 	return 1;
 }

@@ -41,6 +41,26 @@ _CHUNK = 65536
 FORWARD, PAUSE, BLACKHOLE = "forward", "pause", "blackhole"
 
 
+def _close_all(*socks):
+    """Close each socket that is not None; errors do not matter here."""
+    for s in socks:
+        if s is not None:
+            try:
+                s.close()
+            except OSError:
+                pass
+
+
+class _Closing:
+    """`with` support for the classes below: close() on the way out."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class _Pair:
     """A client connection and (unless black-holed) its upstream."""
 
@@ -52,7 +72,7 @@ class _Pair:
         self.blackholed = upstream is None
 
 
-class StallProxy:
+class StallProxy(_Closing):
     def __init__(self, upstream_port=None, upstream_host="127.0.0.1",
                  port=0, mode=None):
         self.upstream = (None if upstream_port is None
@@ -125,17 +145,7 @@ class StallProxy:
             for pair in self._pairs:
                 self._close_pair(pair)
             self._pairs = []
-        for s in (self._listener, self._wake_r, self._wake_w):
-            try:
-                s.close()
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        _close_all(self._listener, self._wake_r, self._wake_w)
 
     # --- the loop -----------------------------------------------------------
 
@@ -147,12 +157,7 @@ class StallProxy:
 
     @staticmethod
     def _close_pair(pair):
-        for s in (pair.client, pair.upstream):
-            if s is not None:
-                try:
-                    s.close()
-                except OSError:
-                    pass
+        _close_all(pair.client, pair.upstream)
         pair.client = pair.upstream = None
 
     def _accept(self):
@@ -261,7 +266,7 @@ class StallProxy:
         self._closed = True
 
 
-class UnreachablePort:
+class UnreachablePort(_Closing):
     """A 127.0.0.1 port where connect() hangs, as to a host that is down
     or behind a firewall that drops packets: a listening socket with a
     full accept queue (backlog 0, one connection parked in it, never
@@ -278,14 +283,4 @@ class UnreachablePort:
         atexit.register(self.close)
 
     def close(self):
-        for s in (self._filler, self._listener):
-            try:
-                s.close()
-            except OSError:
-                pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
+        _close_all(self._filler, self._listener)

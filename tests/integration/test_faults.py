@@ -476,6 +476,19 @@ class DirectoryFaultTest(FaultTestCase):
         self.assertTrue(replies[0].ok, replies[0].raw)
         self.assertRefused(replies[1], "bob/info")
 
+    def proxied_directory(self):
+        """slapd behind a StallProxy that passes everything through for
+        now, a Dovecot whose plugin goes through it (ldap_timeout
+        LDAP_TIMEOUT), and one functional login that worked: (proxy,
+        dovecot, auth process PID)."""
+        slapd = start_slapd(self)
+        proxy = start_proxy(self, upstream_port=slapd.port)
+        dovecot = start_dovecot(self, proxy.uri, slapd.uri,
+                                ldap_timeout=LDAP_TIMEOUT)
+        self.assertTrue(harness.auth_client_login(dovecot.auth_socket,
+                                                  *ALICE_INFO).ok)
+        return proxy, dovecot, auth_pid(dovecot)
+
     def test_stalled_directory_times_out_as_temporary_failure(self):
         slapd = start_slapd(self)
         proxy = start_proxy(self)      # accepts, never answers
@@ -513,13 +526,7 @@ class DirectoryFaultTest(FaultTestCase):
         self.assertAuthAlive(dovecot, pid)
 
     def test_directory_stalling_mid_run_fails_temporarily_then_recovers(self):
-        slapd = start_slapd(self)
-        proxy = start_proxy(self, upstream_port=slapd.port)
-        dovecot = start_dovecot(self, proxy.uri, slapd.uri,
-                                ldap_timeout=LDAP_TIMEOUT)
-        self.assertTrue(harness.auth_client_login(dovecot.auth_socket,
-                                                  *ALICE_INFO).ok)
-        pid = auth_pid(dovecot)
+        proxy, dovecot, pid = self.proxied_directory()
         load = LoginLoad(dovecot.auth_socket, [ALICE_INFO, BOB_INFO])
         load.start()
         self.addCleanup(load.stop)
@@ -557,13 +564,7 @@ class DirectoryFaultTest(FaultTestCase):
         # A connection whose service bind is never answered must be given
         # up after ldap_timeout like any other operation, or the plugin
         # waits on it for ever.
-        slapd = start_slapd(self)
-        proxy = start_proxy(self, upstream_port=slapd.port)
-        dovecot = start_dovecot(self, proxy.uri, slapd.uri,
-                                ldap_timeout=LDAP_TIMEOUT)
-        self.assertTrue(harness.auth_client_login(dovecot.auth_socket,
-                                                  *ALICE_INFO).ok)
-        pid = auth_pid(dovecot)
+        proxy, dovecot, pid = self.proxied_directory()
         proxy.blackhole()
         for _ in range(2):     # the second round reconnects into the void
             started = time.monotonic()
