@@ -72,7 +72,7 @@ struct fa_lookup {
 	const struct ldap_entry *target;
 	unsigned int target_count;
 	/* the target's member_attribute values, normalised once */
-	const char **members;
+	const char *const *members;
 	unsigned int member_count;
 
 	/* groups found so far, and the level being searched */
@@ -403,6 +403,36 @@ static void bind_callback(enum ldap_op_result result, const char *error,
 	fa_lookup_continue(lookup);
 }
 
+/* target_normalized - a copy of the target entry (in arena) whose DN and
+   member DNs are normalized: done once when the entry arrives, so that
+   the copy the lookup cache keeps is compared as it is on every login */
+static const struct ldap_entry *
+target_normalized(struct arena *arena, const char *member_attribute,
+		  const struct ldap_entry *entry)
+{
+	struct ldap_entry *copy = arena_alloc(arena, sizeof(*copy));
+	struct ldap_attr *attrs;
+	const char **values;
+	unsigned int i, j;
+
+	*copy = *entry;
+	copy->dn = dn_normalize(arena, entry->dn);
+	attrs = arena_alloc(arena, sizeof(*attrs) * (entry->attr_count + 1));
+	memcpy(attrs, entry->attrs, sizeof(*attrs) * entry->attr_count);
+	for (i = 0; i < entry->attr_count; i++) {
+		if (strcasecmp(attrs[i].name, member_attribute) != 0)
+			continue;
+		values = arena_alloc(arena, sizeof(*values) *
+				     (attrs[i].value_count + 1));
+		for (j = 0; j < attrs[i].value_count; j++)
+			values[j] = dn_normalize(arena, attrs[i].values[j]);
+		values[j] = NULL;
+		attrs[i].values = values;
+	}
+	copy->attrs = attrs;
+	return copy;
+}
+
 static void target_search_callback(enum ldap_op_result result,
 				   const char *error,
 				   const struct ldap_entry *entries,
@@ -418,10 +448,14 @@ static void target_search_callback(enum ldap_op_result result,
 	} else {
 		lookup->target_state = FA_STEP_DONE;
 		lookup->target_count = count;
-		lookup->target = count == 1 ? &entries[0] : NULL;
+		lookup->target = count != 1 ? NULL :
+			target_normalized(&lookup->arena,
+					  lookup->ctx->set->member_attribute,
+					  &entries[0]);
 		if (count == 1)
 			lookup_cache_put(lookup->ctx->cache, LOOKUP_CACHE_TARGET,
-					 lookup->request.target, entries, 1);
+					 lookup->request.target,
+					 lookup->target, 1);
 		fa_trace(lookup, "target search: %u entr%s%s%s", count,
 			 count == 1 ? "y" : "ies",
 			 count == 1 ? ": " : "", count == 1 ? entries[0].dn : "");
@@ -670,11 +704,10 @@ static void fa_lookup_set_target(struct fa_lookup *lookup)
 	const struct fa_settings *set = lookup->ctx->set;
 	const struct ldap_attr *members;
 	const char *name;
-	unsigned int i;
 
 	name = ldap_entry_first(lookup->target, set->target_name_attribute);
-	lookup->result.target_dn = dn_normalize(&lookup->arena,
-						lookup->target->dn);
+	/* DNs normalized when the entry arrived: target_normalized() */
+	lookup->result.target_dn = lookup->target->dn;
 	lookup->result.target_name = name != NULL ? name :
 		lookup->request.target;
 	lookup->result.quota_mb = target_quota(lookup);
@@ -682,11 +715,7 @@ static void fa_lookup_set_target(struct fa_lookup *lookup)
 	members = set->member_attribute[0] == '\0' ? NULL :
 		ldap_entry_attr(lookup->target, set->member_attribute);
 	if (members != NULL && members->value_count > 0) {
-		lookup->members = arena_alloc(&lookup->arena,
-			sizeof(*lookup->members) * members->value_count);
-		for (i = 0; i < members->value_count; i++)
-			lookup->members[i] = dn_normalize(&lookup->arena,
-							  members->values[i]);
+		lookup->members = members->values;
 		lookup->member_count = members->value_count;
 	}
 }

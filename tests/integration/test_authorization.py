@@ -631,6 +631,24 @@ class AuthorizationTest(_DovecotCase):
         self.assertIn("kim@example.com everything", out)
         self.assertIn('group "testers" read', out)
 
+    def test_member_dn_written_differently_still_counts(self):
+        # a member DN in other case and spacing than the person's own DN
+        # (DNs compare normalized); the second login takes the account
+        # from the plugin's lookup cache, where it is kept normalized
+        rc, out = self.slapd.ldapmodify(
+            "dn: cn=dnform,cn=functional_accounts,cn=open-xchange,"
+            "dc=example,dc=com\nchangetype: add\n"
+            "objectClass: oxFunctionalAccount\ncn: dnform\n"
+            "mailPrimaryAddress: dnform@example.com\n"
+            "uniqueMember: UID=Erin,  CN=Users, DC=Example,dc=COM\n")
+        self.assertEqual(rc, 0, out)
+        for _ in range(2):
+            reply = self.auth("erin@example.com/dnform@example.com")
+            self.assertTrue(reply.ok, reply.raw)
+            self.assertEqual(reply.fields.get("user"), "dnform@example.com")
+        self.assertFalse(
+            self.auth("bob@example.com/dnform@example.com").ok)
+
 
 # =============================================================================
 
