@@ -838,13 +838,17 @@ class _AuthConnection:
 
     def __init__(self, socket_path, timeout):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.settimeout(timeout)
-        self.sock.connect(socket_path)
         self.buf = b""
-        self.sock.sendall(("VERSION\t1\t2\nCPID\t%d\n" %
-                           next(_cpids)).encode())
-        while self.readline() != "DONE":
-            pass
+        try:
+            self.sock.settimeout(timeout)
+            self.sock.connect(socket_path)
+            self.sock.sendall(("VERSION\t1\t2\nCPID\t%d\n" %
+                               next(_cpids)).encode())
+            while self.readline() != "DONE":
+                pass
+        except BaseException:
+            self.sock.close()
+            raise
 
     def readline(self):
         while b"\n" not in self.buf:

@@ -105,6 +105,11 @@ def rip_lines(text, rip):
     return [line for line in text.splitlines() if pat.search(line)]
 
 
+def audit_lines(text, rip):
+    """The grant audit lines of the requests from `rip`."""
+    return [line for line in rip_lines(text, rip) if "acts as" in line]
+
+
 def explain_tool():
     return (shutil.which("functional-auth-explain") or
             "/usr/local/bin/functional-auth-explain")
@@ -549,8 +554,9 @@ class AuthorizationTest(_DovecotCase):
                           service="pop3", rip=rip)
         self.assertTrue(reply.ok, reply.raw)
         self.assertEqual(reply.fields.get("user"), "helpdesk@example.com")
-        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
-        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        log = wait_log(self.dovecot, mark,
+                       lambda t: audit_lines(t, rip))
+        grants = audit_lines(log, rip)
         self.assertEqual(len(grants), 1, "expected one audit line:\n" + log)
         line = grants[0]
         self.assertIn("Info:", line)
@@ -564,8 +570,9 @@ class AuthorizationTest(_DovecotCase):
         rip = "198.51.100.8"
         reply = self.auth("nina@example.com/team@example.com", rip=rip)
         self.assertTrue(reply.ok, reply.raw)
-        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
-        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        log = wait_log(self.dovecot, mark,
+                       lambda t: audit_lines(t, rip))
+        grants = audit_lines(log, rip)
         self.assertEqual(len(grants), 1, log)
         for word in ("Info:", "nina@example.com acts as team@example.com",
                      "uniqueMember", "cn=ox-team,cn=groups,dc=example,dc=com",
@@ -580,8 +587,9 @@ class AuthorizationTest(_DovecotCase):
         self.assertTrue(reply.ok, reply.raw)
         self.assertEqual(reply.fields.get("user"), "helpdesk@example.com")
         self.assertEqual(reply.fields.get("auth_user"), "carol@example.com")
-        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
-        grants = [line for line in rip_lines(log, rip) if "acts as" in line]
+        log = wait_log(self.dovecot, mark,
+                       lambda t: audit_lines(t, rip))
+        grants = audit_lines(log, rip)
         self.assertEqual(len(grants), 1, log)
         self.assertIn('univentionMailACL user "carol@example.com" read',
                       grants[0])
@@ -778,9 +786,9 @@ class PlainLoginsTest(_DovecotCase):
         subjects = self.inbox_subjects(self.login("alice@example.com"))
         self.assertIn("Subject: " + subject, subjects)
         self.assertNotIn("Subject: not for plain", subjects)
-        log = wait_log(self.dovecot, mark, lambda t: "Login:" in t)
-        self.assertTrue(lines_with(log, "functional(alice@example.com",
-                                   "password bind"), log)
+        bind = ("functional(alice@example.com", "password bind")
+        log = wait_log(self.dovecot, mark, lambda t: lines_with(t, *bind))
+        self.assertTrue(lines_with(log, *bind), log)
 
     def test_plain_login_by_uid(self):
         subject = "carol own %s" % uuid.uuid4().hex[:8]
@@ -829,10 +837,12 @@ class MinRightTest(_DovecotCase):
         for reply in replies:
             self.assertFalse(reply.ok, reply.raw)
             self.assertFalse(reply.temp, reply.raw)
-        log = wait_log(self.dovecot, mark,
-                       lambda t: len(lines_with(t, "min_right")) >= 3)
-        for rip, right in (("192.0.2.211", "read"), ("192.0.2.212", "post"),
-                           ("192.0.2.213", "append")):
+        expected = (("192.0.2.211", "read"), ("192.0.2.212", "post"),
+                    ("192.0.2.213", "append"))
+        log = wait_log(self.dovecot, mark, lambda t: all(
+            lines_with("\n".join(rip_lines(t, rip)), "min_right")
+            for rip, _ in expected))
+        for rip, right in expected:
             lines = [line for line in rip_lines(log, rip)
                      if "Info:" in line and "min_right" in line]
             self.assertTrue(lines, "no info line on min_right for %s:\n%s"
@@ -854,9 +864,9 @@ class MinRightTest(_DovecotCase):
         reply = self.auth("judy@example.com/projects@example.com",
                           rip="198.51.100.21")
         self.assertTrue(reply.ok, reply.raw)
-        log = wait_log(self.dovecot, mark, lambda t: "acts as" in t)
-        grants = [line for line in rip_lines(log, "198.51.100.21")
-                  if "acts as" in line]
+        log = wait_log(self.dovecot, mark,
+                       lambda t: audit_lines(t, "198.51.100.21"))
+        grants = audit_lines(log, "198.51.100.21")
         self.assertEqual(len(grants), 1, log)
         self.assertIn("Info:", grants[0])
         self.assertIn('univentionMailACL group "developers" write', grants[0])
@@ -918,28 +928,32 @@ class AuthCacheTest(_DovecotCase):
             "uniqueMember: %s\n" % (self.INFO_DN, op, self.ALICE_DN))
         self.assertEqual(rc, 0, out)
 
+    def logged(self, login, last="passdb out"):
+        """login()'s result and the log lines it caused, read once its
+        `last` line is written: Dovecot's log process writes after the
+        reply, so a mark taken right after one login can still see that
+        login's lines."""
+        mark = self.dovecot.log_size()
+        result = login()
+        return result, wait_log(self.dovecot, mark, lambda t: last in t)
+
     def assertCachedTwice(self, request, user, auth_user):
         """Two identical logins: both OK with the same user/auth_user, the
         second one served from the cache."""
-        mark = self.dovecot.log_size()
-        first = self.auth(**request)
+        first, log = self.logged(lambda: self.auth(**request))
         self.assertTrue(first.ok, first.raw)
-        if lines_with(wait_log(self.dovecot, mark, lambda t: "cache" in t),
-                      "cache hit"):
+        if lines_with(log, "cache hit"):
             # served from an older entry that may expire any moment: let
             # it, so the next login inserts a fresh one
             time.sleep(self.TTL + 1.5)
-            first = self.auth(**request)
+            first, _ = self.logged(lambda: self.auth(**request))
             self.assertTrue(first.ok, first.raw)
-        mark = self.dovecot.log_size()
-        second = self.auth(**request)
+        second, log = self.logged(lambda: self.auth(**request))
         self.assertTrue(second.ok, second.raw)
         for reply in (first, second):
             self.assertEqual(reply.fields.get("user"), user, reply.raw)
             self.assertEqual(reply.fields.get("auth_user"), auth_user,
                              reply.raw)
-        log = wait_log(self.dovecot, mark, lambda t: "cache hit" in t or
-                       "passdb out" in t)
         self.assertTrue(lines_with(log, "cache hit"),
                         "the second login of %r was not served from the "
                         "auth cache:\n%s" % (request["user"], log))
@@ -983,17 +997,16 @@ class AuthCacheTest(_DovecotCase):
         login = "frank@example.com/level-post@example.com"
         outs = []
         for _ in range(2):
-            mark = self.dovecot.log_size()
-            rc, out, userdb = harness.doveadm_auth_login(
-                self.dovecot.conf_path, login, pw("frank"))
+            (rc, out, userdb), log = self.logged(
+                lambda: harness.doveadm_auth_login(
+                    self.dovecot.conf_path, login, pw("frank")),
+                "userdb out")
             self.assertEqual(rc, 0, out)
             self.assertIn("\n  acl_groups=functional-post\n", out)
             self.assertIn("\n  master_user=frank@example.com\n", out)
             self.assertNotIn("functional_", out)
             outs.append(userdb)
         self.assertEqual(outs[0], outs[1])
-        log = wait_log(self.dovecot, mark, lambda t: "cache hit" in t or
-                       "passdb out" in t)
         self.assertTrue(lines_with(log, "cache hit"), log)
 
     def test_cached_sessions_keep_each_persons_right(self):
