@@ -13,7 +13,11 @@ under /tmp/fa-*, stopped and removed at exit):
     passdb/userdb only, auth_bind = yes: tests/integration/site-ldap.conf.ext)
     and "functional" (dovecot-example.conf: functional passdb/userdb first,
     then the same site LDAP passdb/userdb), and in the cache-off phases,
-    if the plugin has lookup_cache_ttl, a third one with it set to 0.
+    if the plugin has lookup_cache_ttl, a third one with it set to 0, and
+    one more stock Dovecot with a master passdb for stock master logins
+    (target*master);
+  * in phase "instr", Dovecots whose auth process runs under callgrind,
+    to count the instructions of a cached login (Bench.instr).
     auth_debug and auth_verbose are off. bench's own files are under
     /tmp/loginbench-*.
 
@@ -207,7 +211,52 @@ def stock_example_conf(path):
     return path
 
 
-def start_dovecot(slapd, with_plugin, cache, plugin_settings):
+# stock Dovecot's own way for one person to open another's mailbox:
+# "target*master" with the person's password, checked by a master passdb
+# (the same site LDAP args file), `pass = yes` so that the target must
+# exist in the normal passdb; no per-target authorisation at all
+STOCK_MASTER_CONF = """
+auth_master_user_separator = *
+passdb {
+  driver = ldap
+  args = @TMPDIR@/site-ldap.conf.ext
+  master = yes
+  pass = yes
+}
+"""
+
+
+def callgrind_conf(out_prefix):
+    """Dovecot config running the auth process under callgrind, as root so
+    that it can write its counts at exit to out_prefix.PID."""
+    return """
+service auth {
+  executable = /usr/bin/valgrind --tool=callgrind --callgrind-out-file=%s.%%p /usr/lib/dovecot/auth
+  user = root
+  vsz_limit = 0
+}
+""" % out_prefix
+
+
+def callgrind_total(prefix, timeout=30):
+    """Instructions executed by the one auth process that wrote
+    prefix.PID (read once its totals are in)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for name in os.listdir(os.path.dirname(prefix)):
+            path = os.path.join(os.path.dirname(prefix), name)
+            if not name.startswith(os.path.basename(prefix) + "."):
+                continue
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(("totals:", "summary:")):
+                        return int(line.split()[1])
+        if time.monotonic() > deadline:
+            raise RuntimeError("no callgrind totals in %s.*" % prefix)
+        time.sleep(0.2)
+
+
+def start_dovecot(slapd, with_plugin, cache, plugin_settings, extra_conf=""):
     extra = """
 # --- benchmark settings (bench/bench.py) ---
 service auth {
@@ -229,6 +278,7 @@ auth_worker_max_count = 64
                   "auth_cache_negative_ttl = 1 hour\n")
     else:
         extra += "auth_cache_size = 0\n"
+    extra += extra_conf
     kw = dict(ldap_uri=slapd.uri, with_plugin=with_plugin, auth_debug=False,
               auth_verbose=False, extra_conf=extra)
     if with_plugin:
@@ -320,6 +370,7 @@ class Bench:
     def __init__(self, args):
         self.args = args
         self.rows = []
+        self.instr_rows = []
         self.wrong_total = 0
         self.notes = []
         self.tmp = tempfile.mkdtemp(prefix="loginbench-")
@@ -381,6 +432,12 @@ class Bench:
                       for p in rnd.sample(enabled, len(enabled))],
             "mix": fitems(mix, "functional"),
             "mix_pairs": mix,
+            # stock master logins: each person opens another's mailbox
+            "master": [Item("%s*%s" % (b["mail"], a["mail"]), a["password"],
+                            True, b["mail"], "master")
+                       for a, b in zip(rnd.sample(enabled, len(enabled)),
+                                       rnd.sample(enabled, len(enabled)))
+                       if a is not b],
         }
         for cls, pairs in classes.items():
             w[cls] = fitems(pairs, cls)
@@ -523,16 +580,18 @@ class Bench:
         self.rows.append(row)
         return row
 
-    def trio(self, name, stock, func, func0, slapd, w, conc, raw, rounds,
+    def trio(self, name, stocks, func, func0, slapd, w, conc, raw, rounds,
              extras=(), max_logins=None):
         """stock passdb, functional passdb+userdb (and with the plugin's
         lookup cache off, func0) and raw, interleaved, in `rounds` rounds,
-        with "passdb" (functional passdb only) and "stock_userdb" (stock
-        passdb+userdb) from `extras` in the same rounds; the round least
-        disturbed by other load on the host (lowest `oth`) is kept, so its
-        rates are comparable."""
+        with "passdb" (functional passdb only), "stock_userdb" (stock
+        passdb+userdb) and "master" (stock master login, passdb+userdb, on
+        the second of `stocks`) from `extras` in the same rounds; the round
+        least disturbed by other load on the host (lowest `oth`) is kept,
+        so its rates are comparable."""
+        stock, master = stocks
         runs = {"stock": [], "func": [], "func_nolc": [], "raw": [],
-                "func_passdb": [], "stock_userdb": []}
+                "func_passdb": [], "stock_userdb": [], "stock_master": []}
         for _ in range(rounds):
             runs["stock"].append(self.measure(
                 name, "stock", stock, slapd, w["stock"], conc, False,
@@ -557,6 +616,11 @@ class Bench:
                     name, "stock_userdb", stock, slapd, w["stock"], conc,
                     True, max_logins=max_logins,
                     label="stock passdb+userdb"))
+            if "master" in extras:
+                runs["stock_master"].append(self.measure(
+                    name, "stock_master", master, slapd, w["master"], conc,
+                    True, max_logins=max_logins,
+                    label="stock master login t*m, p+u"))
         keys = [k for k in runs if runs[k]]
         best = min(range(rounds), key=lambda i: max(
             runs[k][i]["other"] for k in keys))
@@ -577,8 +641,8 @@ class Bench:
                                sum(1 for i in items if not i.ok),
                                st["wrong"]))
 
-    def warm(self, dove, items, with_userdb):
-        drive(dove, items, 64, with_userdb, 60, len(items), cycle=False)
+    def warm(self, dove, items, with_userdb, conc=64):
+        drive(dove, items, conc, with_userdb, 600, len(items), cycle=False)
 
     # phases ------------------------------------------------------------
     def plugin_settings(self):
@@ -606,6 +670,10 @@ class Bench:
         self.modules.append((name, self.module_id()))
         stock = start_dovecot(slapd, False, cache, {})
         func = start_dovecot(slapd, True, cache, self.plugin_settings())
+        # its own Dovecot, so that the stock baseline stays the site's
+        # passdb alone
+        master = (start_dovecot(slapd, False, cache, {}, STOCK_MASTER_CONF)
+                  if "master" in extras else None)
         func0 = None
         if not cache and self.has_lookup_cache():
             # the plugin's own short-lived search cache off: what every
@@ -615,15 +683,18 @@ class Bench:
         try:
             if cache:
                 self.log("%s: warming the auth caches" % name)
-                for d, items in ((stock, w["stock"]), (func, w["mix"])):
-                    self.warm(d, items, False)
-                    self.warm(d, items, True)
+                for d, items in ((stock, w["stock"]), (func, w["mix"]),
+                                 (master, w["master"])):
+                    if d is not None:
+                        self.warm(d, items, False)
+                        self.warm(d, items, True)
             for conc in sweep:
                 # cached logins run at tens of thousands a second: longer
                 # and more rounds, or a burst of noise decides the ratio
                 rounds = 1 if conc != 64 else (
                     self.args.cache_repeat if cache else self.args.repeat)
-                self.trio(name, stock, func, func0, slapd, w, conc, raw,
+                self.trio(name, (stock, master), func, func0, slapd, w,
+                          conc, raw,
                           rounds, extras if conc == 64 else (),
                           max_logins=self.args.max * 5 if cache else None)
             conc = 64
@@ -659,10 +730,58 @@ class Bench:
                                  "stock (cached)")
             self.grep_errors(name, func)
         finally:
-            stock.cleanup()
-            func.cleanup()
-            if func0 is not None:
-                func0.cleanup()
+            for d in (stock, func, func0, master):
+                if d is not None:
+                    d.cleanup()
+
+    def instr(self, name, slapd, m):
+        """Instructions the auth process executes per cached login
+        (callgrind): stock plain, stock master (target*master) and
+        functional logins, passdb only and passdb+userdb. Counts do not
+        depend on other load on the host, so the ratios are exact for this
+        build; kernel time (socket I/O, similar for all) is not in them.
+        Per config: one Dovecot that is only warmed, one warmed and then
+        given N logins of each kind; the difference / N is the cost."""
+        w = self.workloads(m)
+        n, k = self.args.instr_logins, 16
+        self.modules.append((name, self.module_id()))
+        configs = (("stock", False, "", w["stock"],
+                    "stock LDAP passdb (plain)"),
+                   ("stock_master", False, STOCK_MASTER_CONF, w["master"],
+                    "stock master login (t*m)"),
+                   ("func", True, "", w["mix"], "functional (person/target)"))
+        for path, plugin, conf, items, label in configs:
+            items = items[:500]
+            totals = {}
+            for run in ("warm only", "passdb", "passdb+userdb"):
+                prefix = os.path.join(self.tmp, "callgrind-%s-%s" % (
+                    path, run.replace(" ", "_").replace("+", "_")))
+                d = start_dovecot(slapd, plugin, True,
+                                  self.plugin_settings(),
+                                  conf + callgrind_conf(prefix))
+                try:
+                    self.warm(d, items, False, k)
+                    self.warm(d, items, True, k)
+                    if run != "warm only":
+                        st = drive(d, items, k, run != "passdb", 900, n)
+                        self.wrong_total += st["wrong"]
+                        for e in st["examples"]:
+                            self.notes.append("WRONG %s %s: %s" % (
+                                name, path, e))
+                        if st["done"] != n or st["temp"]:
+                            raise RuntimeError("%s %s: %d of %d logins, "
+                                               "%d temporary failures" % (
+                                                   path, run, st["done"], n,
+                                                   st["temp"]))
+                finally:
+                    d.cleanup()
+                totals[run] = callgrind_total(prefix)
+            for run in ("passdb", "passdb+userdb"):
+                ir = (totals[run] - totals["warm only"]) / n
+                self.instr_rows.append(dict(path=path, label=label, run=run,
+                                            ir=ir))
+                self.log("%-14s %-30s %-13s %8.0f instructions/login" % (
+                    name, label, run, ir))
 
     def grep_errors(self, name, dove):
         text = dove.log_text()
@@ -684,14 +803,15 @@ class Bench:
         plan = [
             ("ssha-x1", 1, "ssha", [
                 ("ssha", False, a.concurrency,
-                 ("passdb", "stock_userdb", "plain_via_plugin", "merged",
-                  "classes"), True),
-                ("ssha+cache", True, [64], ("passdb", "stock_userdb"),
-                 False)]),
+                 ("passdb", "stock_userdb", "master", "plain_via_plugin",
+                  "merged", "classes"), True),
+                ("ssha+cache", True, [64], ("passdb", "stock_userdb",
+                                            "master"), False),
+                ("instr", True, [], (), False)]),
             ("crypt-x1", 1, "crypt", [
-                ("crypt", False, [64], (), True),
-                ("crypt+cache", True, [64], ("passdb", "stock_userdb"),
-                 False)]),
+                ("crypt", False, [64], ("master",), True),
+                ("crypt+cache", True, [64], ("passdb", "stock_userdb",
+                                             "master"), False)]),
         ]
         if a.scale10:
             plan.append(("ssha-x10", 10, "ssha", [
@@ -708,7 +828,11 @@ class Bench:
                 if hash_scheme == "ssha":
                     self.counts[dname] = m["counts"]
                 for name, cache, sweep, extras, raw in phases:
-                    self.phase(name, slapd, m, cache, sweep, extras, raw)
+                    if name == "instr":
+                        self.instr(name, slapd, m)
+                    else:
+                        self.phase(name, slapd, m, cache, sweep, extras,
+                                   raw)
                 slapd.cleanup()
                 slapd = None
         finally:
@@ -753,24 +877,28 @@ class Bench:
           % (a.seconds, a.max))
         w("")
         cols = ("%-11s %-32s %3s %8s %6s %7s %6s %6s %6s %4s %4s %5s %4s "
-                "%4s %5s %6s %6s %6s")
+                "%4s %5s %6s %6s %6s %6s")
         hdr = cols % ("phase", "what", "K", "logins/s", "p50", "p99",
                       "slapd", "auth", "dovect", "srch", "bind", "slcs",
-                      "cpu", "oth", "wrong", "xstock", "xsame", "xraw")
+                      "cpu", "oth", "wrong", "xstock", "xsame", "xmastr",
+                      "xraw")
         w(hdr)
         w(cols % ("", "", "", "", "ms", "ms", "ms/lg", "ms/lg", "ms/lg",
-                  "/lg", "/lg", "/lg", "%", "%", "", "", "", ""))
+                  "/lg", "/lg", "/lg", "%", "%", "", "", "", "", ""))
         w("-" * len(hdr))
         for r in self.rows:
             base = self.find("stock", r["phase"], r["conc"])
             raw = self.find("raw", r["phase"], r["conc"], r["cls"])
             same = self.find("stock_userdb" if r.get("userdb") else "stock",
                              r["phase"], r["conc"])
-            xs = xsame = xr = ""
+            master = self.find("stock_master", r["phase"], r["conc"])
+            xs = xsame = xm = xr = ""
             if r["path"] != "stock" and base:
                 xs = "%.2fx" % ratio(r, base)
             if not r["path"].startswith(("stock", "raw")) and same:
                 xsame = "%.2fx" % ratio(r, same)
+            if r["path"].startswith("func") and r.get("userdb") and master:
+                xm = "%.2fx" % ratio(r, master)
             if r["path"].startswith("func") and raw:
                 xr = "%.2fx" % ratio(r, raw)
             wrong = str(r["wrong"])
@@ -784,19 +912,21 @@ class Bench:
                 "-" if r["dovecot_ms"] is None else "%.3f" % r["dovecot_ms"],
                 "%.2f" % r["searches"], "%.2f" % r["binds"],
                 "%.1f" % r["cs"], "%.0f" % r["host"], "%.0f" % r["other"],
-                wrong, xs, xsame, xr))
+                wrong, xs, xsame, xm, xr))
         spreads = ["%s %s K=%d: %s" % (
             r["phase"], r["path"], r["conc"],
             "-".join("%.0f" % x for x in r["spread"]))
             for r in self.rows if r.get("runs", 1) > 1]
         if spreads:
             w("")
-            w("K=64: stock, functional, raw (and passdb only, stock p+u) "
+            w("K=64: stock, functional, raw (and passdb only, stock p+u, "
+              "stock master) "
               "in %d interleaved rounds (%d with the auth cache on, 5x the "
               "logins per measurement); the rates shown are the round with "
               "the least other load, the x-ratios the median over the "
               "rounds of each round's ratio; logins/s min-max over the "
               "rounds: %s" % (a.repeat, a.cache_repeat, "; ".join(spreads)))
+        self.report_instr(w)
         drv = {}
         for r in self.rows:
             if r["phase"] == "ssha" and r["conc"] == 64:
@@ -831,8 +961,10 @@ class Bench:
           "that differ from the expectation (t: temporary failures); "
           "xstock = rate / stock LDAP passdb plain login in the same phase "
           "and K; xsame = rate / the stock login that takes the same "
-          "Dovecot steps (passdb only, or passdb+userdb); xraw = rate / "
-          "raw libldap with the same logins.")
+          "Dovecot steps (passdb only, or passdb+userdb); xmastr = rate / "
+          "stock Dovecot's own master login (target*master, master passdb "
+          "with pass = yes, no per-target authorisation), passdb+userdb; "
+          "xraw = rate / raw libldap with the same logins.")
         w("total time: %.0f s; command: %s" % (
             self.elapsed, " ".join(["bench/bench.py"] + sys.argv[1:])))
         text = "\n".join(out) + "\n"
@@ -840,6 +972,31 @@ class Bench:
         with open(a.out, "w") as f:
             f.write(text)
         return 0 if self.wrong_total == 0 else 1
+
+    def report_instr(self, w):
+        if not self.instr_rows:
+            return
+        ir = {(r["path"], r["run"]): r["ir"] for r in self.instr_rows}
+        labels = {r["path"]: r["label"] for r in self.instr_rows}
+        w("")
+        w("instructions Dovecot's auth process executes per cached login "
+          "(ssha directory, auth cache on, callgrind: %d logins after "
+          "warming, K=16). Exact for this build whatever the host's other "
+          "load; kernel time (socket I/O) not included. x = the stock "
+          "login's count / this one's, read like a rate ratio:"
+          % self.args.instr_logins)
+        cols = "  %-30s %9s %9s %8s %8s %8s %8s"
+        w(cols % ("what", "passdb", "p+u", "xplain", "xplain", "xmaster",
+                  "xmaster"))
+        w(cols % ("", "instr", "instr", "passdb", "p+u", "passdb", "p+u"))
+        for path in labels:
+            xs = []
+            for base in ("stock", "stock_master"):
+                for run in ("passdb", "passdb+userdb"):
+                    xs.append("%.2fx" % (ir[(base, run)] / ir[(path, run)])
+                              if path != base and (base, run) in ir else "")
+            w(cols % (labels[path], "%.0f" % ir[(path, "passdb")],
+                      "%.0f" % ir[(path, "passdb+userdb")], *xs))
 
     def find(self, path, phase, conc, cls="mix"):
         for r in self.rows:
@@ -932,6 +1089,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=3,
                     help="rounds of the K=64 stock/functional/raw "
                     "comparison (median kept; default 3)")
+    ap.add_argument("--instr-logins", type=int, default=2000,
+                    help="cached logins per callgrind count (phase instr)")
     ap.add_argument("--items", type=int, default=4000,
                     help="distinct functional logins per workload")
     ap.add_argument("--seed", type=int, default=1)

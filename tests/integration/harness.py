@@ -531,7 +531,8 @@ class Dovecot(_Server):
 
     plugin_conf_text: functional-accounts.conf contents (default:
       fixture_plugin_conf()); site_ldap_text: the site LDAP args file
-      (default: site-ldap.conf.ext). In both, and in the example conf,
+      (default: site-ldap.conf.ext). In both, in the example conf and in
+      extra_conf (lines added at the end of dovecot.conf),
       @URI@ @BASE@ @BIND_DN@ @BIND_PW@ @VMAIL_DIR@ @MAIL_UID@ @MAIL_GID@
       @MAIL_USER@ @MAIL_GROUP@
       @TMPDIR@ are filled in; in the example conf the /etc/dovecot args
@@ -713,7 +714,7 @@ service auth {{
 
 !include {self.example_path}
 
-{extra_conf}
+{self._fill(extra_conf)}
 """
         self._write(self.conf_path, conf)
 
