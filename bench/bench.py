@@ -734,30 +734,37 @@ class Bench:
                 if d is not None:
                     d.cleanup()
 
-    def instr(self, name, slapd, m):
-        """Instructions the auth process executes per cached login
-        (callgrind): stock plain, stock master (target*master) and
-        functional logins, passdb only and passdb+userdb. Counts do not
-        depend on other load on the host, so the ratios are exact for this
-        build; kernel time (socket I/O, similar for all) is not in them.
-        Per config: one Dovecot that is only warmed, one warmed and then
-        given N logins of each kind; the difference / N is the cost."""
+    def instr(self, name, slapd, m, cache):
+        """Instructions the auth process executes per login (callgrind):
+        stock plain, stock master (target*master), functional and plain
+        logins through the plugin's Dovecot, passdb only and
+        passdb+userdb. Counts do not depend on other load on the host, so
+        the ratios are exact for this build; kernel time (socket I/O,
+        similar for all) is not in them. Per config: one Dovecot that is
+        only warmed, two warmed and then given N logins of one kind; the
+        difference / N is the cost. Without the auth cache the plugin's
+        lookup cache is off too (lookup_cache_ttl = 0: every functional
+        login cold, and the count independent of timing)."""
         w = self.workloads(m)
         n, k = self.args.instr_logins, 16
         self.modules.append((name, self.module_id()))
+        func_settings = self.plugin_settings()
+        if not cache and self.has_lookup_cache():
+            func_settings["lookup_cache_ttl"] = 0
         configs = (("stock", False, "", w["stock"],
                     "stock LDAP passdb (plain)"),
                    ("stock_master", False, STOCK_MASTER_CONF, w["master"],
                     "stock master login (t*m)"),
-                   ("func", True, "", w["mix"], "functional (person/target)"))
+                   ("func", True, "", w["mix"], "functional (person/target)"),
+                   ("plain_via_plugin", True, "", w["stock"],
+                    "plain login, plugin's Dovecot"))
         for path, plugin, conf, items, label in configs:
             items = items[:500]
             totals = {}
             for run in ("warm only", "passdb", "passdb+userdb"):
-                prefix = os.path.join(self.tmp, "callgrind-%s-%s" % (
-                    path, run.replace(" ", "_").replace("+", "_")))
-                d = start_dovecot(slapd, plugin, True,
-                                  self.plugin_settings(),
+                prefix = os.path.join(self.tmp, "callgrind-%s-%s-%s" % (
+                    name, path, run.replace(" ", "_").replace("+", "_")))
+                d = start_dovecot(slapd, plugin, cache, func_settings,
                                   conf + callgrind_conf(prefix))
                 try:
                     self.warm(d, items, False, k)
@@ -778,8 +785,8 @@ class Bench:
                 totals[run] = callgrind_total(prefix)
             for run in ("passdb", "passdb+userdb"):
                 ir = (totals[run] - totals["warm only"]) / n
-                self.instr_rows.append(dict(path=path, label=label, run=run,
-                                            ir=ir))
+                self.instr_rows.append(dict(phase=name, path=path,
+                                            label=label, run=run, ir=ir))
                 self.log("%-14s %-30s %-13s %8.0f instructions/login" % (
                     name, label, run, ir))
 
@@ -807,7 +814,8 @@ class Bench:
                   "merged", "classes"), True),
                 ("ssha+cache", True, [64], ("passdb", "stock_userdb",
                                             "master"), False),
-                ("instr", True, [], (), False)]),
+                ("instr", False, [], (), False),
+                ("instr+cache", True, [], (), False)]),
             ("crypt-x1", 1, "crypt", [
                 ("crypt", False, [64], ("master",), True),
                 ("crypt+cache", True, [64], ("passdb", "stock_userdb",
@@ -828,8 +836,8 @@ class Bench:
                 if hash_scheme == "ssha":
                     self.counts[dname] = m["counts"]
                 for name, cache, sweep, extras, raw in phases:
-                    if name == "instr":
-                        self.instr(name, slapd, m)
+                    if name.startswith("instr"):
+                        self.instr(name, slapd, m, cache)
                     else:
                         self.phase(name, slapd, m, cache, sweep, extras,
                                    raw)
@@ -976,27 +984,32 @@ class Bench:
     def report_instr(self, w):
         if not self.instr_rows:
             return
-        ir = {(r["path"], r["run"]): r["ir"] for r in self.instr_rows}
-        labels = {r["path"]: r["label"] for r in self.instr_rows}
         w("")
-        w("instructions Dovecot's auth process executes per cached login "
-          "(ssha directory, auth cache on, callgrind: %d logins after "
-          "warming, K=16). Exact for this build whatever the host's other "
-          "load; kernel time (socket I/O) not included. x = the stock "
-          "login's count / this one's, read like a rate ratio:"
-          % self.args.instr_logins)
-        cols = "  %-30s %9s %9s %8s %8s %8s %8s"
-        w(cols % ("what", "passdb", "p+u", "xplain", "xplain", "xmaster",
-                  "xmaster"))
-        w(cols % ("", "instr", "instr", "passdb", "p+u", "passdb", "p+u"))
-        for path in labels:
+        w("instructions Dovecot's auth process executes per login (ssha "
+          "directory, callgrind: %d logins after warming, K=16; phase "
+          "instr: auth cache off, and for the functional login the "
+          "plugin's lookup cache off too, every login cold; instr+cache: "
+          "auth cache on, no LDAP). Exact for this build whatever the "
+          "host's other load; kernel time (socket I/O) not included. "
+          "x = the stock login's count / this one's, read like a rate "
+          "ratio:" % self.args.instr_logins)
+        cols = "  %-12s %-30s %9s %9s %8s %8s %8s %8s"
+        w(cols % ("phase", "what", "passdb", "p+u", "xplain", "xplain",
+                  "xmaster", "xmaster"))
+        w(cols % ("", "", "instr", "instr", "passdb", "p+u", "passdb",
+                  "p+u"))
+        ir = {(r["phase"], r["path"], r["run"]): r["ir"]
+              for r in self.instr_rows}
+        rows = {(r["phase"], r["path"]): r["label"] for r in self.instr_rows}
+        for (phase, path), label in rows.items():
             xs = []
             for base in ("stock", "stock_master"):
                 for run in ("passdb", "passdb+userdb"):
-                    xs.append("%.2fx" % (ir[(base, run)] / ir[(path, run)])
-                              if path != base and (base, run) in ir else "")
-            w(cols % (labels[path], "%.0f" % ir[(path, "passdb")],
-                      "%.0f" % ir[(path, "passdb+userdb")], *xs))
+                    key = (phase, base, run)
+                    xs.append("%.2fx" % (ir[key] / ir[(phase, path, run)])
+                              if path != base and key in ir else "")
+            w(cols % (phase, label, "%.0f" % ir[(phase, path, "passdb")],
+                      "%.0f" % ir[(phase, path, "passdb+userdb")], *xs))
 
     def find(self, path, phase, conc, cls="mix"):
         for r in self.rows:
