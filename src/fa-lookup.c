@@ -14,6 +14,7 @@
 #include "ldap-pool.h"
 #include "lookup-cache.h"
 #include "ldap-filter.h"
+#include "ldap-dn.h"
 #include "var-template.h"
 #include "arena.h"
 
@@ -203,21 +204,6 @@ void fa_context_deinit(struct fa_context **ctx_p)
 	lookup_cache_free(&ctx->cache);
 	arena_free(&ctx->arena);
 	free(ctx);
-}
-
-/* dn_normalize - canonical form of a DN for comparison; as-is if invalid */
-static const char *dn_normalize(struct arena *arena, const char *dn)
-{
-	char *out = NULL;
-	const char *result;
-
-	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out,
-			      LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
-	    out == NULL)
-		return dn;
-	result = arena_strdup(arena, out);
-	ldap_memfree(out);
-	return result;
 }
 
 static void fa_lookup_free(struct fa_lookup *lookup)
@@ -416,7 +402,7 @@ target_normalized(struct arena *arena, const char *member_attribute,
 	unsigned int i, j;
 
 	*copy = *entry;
-	copy->dn = dn_normalize(arena, entry->dn);
+	copy->dn = ldap_dn_comparable(arena, entry->dn);
 	attrs = arena_alloc(arena, sizeof(*attrs) * (entry->attr_count + 1));
 	memcpy(attrs, entry->attrs, sizeof(*attrs) * entry->attr_count);
 	for (i = 0; i < entry->attr_count; i++) {
@@ -425,7 +411,7 @@ target_normalized(struct arena *arena, const char *member_attribute,
 		values = arena_alloc(arena, sizeof(*values) *
 				     (attrs[i].value_count + 1));
 		for (j = 0; j < attrs[i].value_count; j++)
-			values[j] = dn_normalize(arena, attrs[i].values[j]);
+			values[j] = ldap_dn_comparable(arena, attrs[i].values[j]);
 		values[j] = NULL;
 		attrs[i].values = values;
 	}
@@ -556,7 +542,7 @@ static void group_search_callback(enum ldap_op_result result,
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		group_add(lookup, dn_normalize(&lookup->arena, entries[i].dn),
+		group_add(lookup, ldap_dn_comparable(&lookup->arena, entries[i].dn),
 			  ldap_entry_first(&entries[i],
 					   set->group_name_attribute));
 	}
@@ -642,7 +628,7 @@ static void groups_from_memberof(struct fa_lookup *lookup)
 		return;
 	attr = ldap_entry_attr(lookup->person, set->person_memberof_attribute);
 	for (i = 0; attr != NULL && i < attr->value_count; i++) {
-		group_add(lookup, dn_normalize(&lookup->arena, attr->values[i]),
+		group_add(lookup, ldap_dn_comparable(&lookup->arena, attr->values[i]),
 			  dn_first_value(&lookup->arena, attr->values[i]));
 	}
 }
@@ -773,7 +759,7 @@ static void person_next_step(struct fa_lookup *lookup)
 	if (lookup->result.person_dn == NULL) {
 		name = ldap_entry_first(lookup->person,
 					set->person_name_attribute);
-		lookup->result.person_dn = dn_normalize(&lookup->arena,
+		lookup->result.person_dn = ldap_dn_comparable(&lookup->arena,
 							lookup->person->dn);
 		lookup->result.person_name = name != NULL ? name :
 			lookup->request.person;
