@@ -1,6 +1,7 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] - build the libFuzzer targets (clang, ASan+UBSan) for
-# the login splitter, the config parser and the ACL decision, and run each
+# the login splitter, the config parser, the ACL decision and the plain-DN
+# shortcut (against libldap's normalization), and run each
 # for SECONDS (default 60). Builds in build-fuzz/, crashes land there too.
 set -eu
 cd "$(dirname "$0")/.."
@@ -9,10 +10,10 @@ out=build-fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc"
 core="src/arena.c src/acl-right.c src/login-split.c src/var-template.c
-src/ldap-filter.c src/fa-settings.c src/grant-decide.c"
-for target in login-split settings acl; do
+src/ldap-filter.c src/ldap-dn.c src/fa-settings.c src/grant-decide.c"
+for target in login-split settings acl dn; do
 	# shellcheck disable=SC2086 # word lists
-	clang $flags -o "$out/fuzz-$target" "tests/fuzz/fuzz-$target.c" $core
+	clang $flags -o "$out/fuzz-$target" "tests/fuzz/fuzz-$target.c" $core -lldap
 	mkdir -p "$out/corpus-$target"
 	echo "fuzz-$target: ${secs}s"
 	"$out/fuzz-$target" -max_total_time="$secs" -max_len=4096 \
