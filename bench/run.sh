@@ -7,7 +7,7 @@
 #   4. runs bench/bench.py --scale10: prints the table and writes it to
 #      bench/last-results.txt; exits non-zero if any result was wrong.
 # Other arguments go to bench.py (e.g. --seconds 2); --no-scale10 skips the
-# 10x directory. About 7 minutes on 2 cores.
+# 10x directory. About 14 minutes on 2 cores.
 set -eu
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
