@@ -514,9 +514,7 @@ class Bench:
             binds=(ops1.get("Bind", 0) - ops0.get("Bind", 0)) / n,
             wrong=st["wrong"], temp=st["temp"], cls=cls,
             userdb=with_userdb, **host_shares(h0, h1, t1 - t0, ours))
-        self.wrong_total += st["wrong"]
-        for e in st["examples"]:
-            self.notes.append("WRONG %s %s: %s" % (phase, path, e))
+        self.count_wrong(phase, path, st)
         self.log("%-14s %-34s c=%-3d %7.0f/s p50 %.2f ms p99 %.2f ms "
                  "slapd %.3f auth %.3f ms/login, %.2f searches %.2f binds, "
                  "wrong %d, other load %.0f%%" % (
@@ -627,13 +625,17 @@ class Bench:
         for key in keys:
             self.record(runs[key], best)
 
+    def count_wrong(self, phase, name, st):
+        """Add a drive()'s wrong replies to the total, with examples."""
+        self.wrong_total += st["wrong"]
+        for e in st["examples"]:
+            self.notes.append("WRONG %s %s: %s" % (phase, name, e))
+
     def check_batch(self, phase, dove, items, name):
         """Pipeline a batch of must-fail / must-pass logins at once."""
         st = drive(dove, items, len(items), False, 120, len(items),
                    nconns=2, cycle=False)
-        self.wrong_total += st["wrong"]
-        for e in st["examples"]:
-            self.notes.append("WRONG %s %s: %s" % (phase, name, e))
+        self.count_wrong(phase, name, st)
         self.checks.append((phase, name, len(items),
                             sum(1 for i in items if not i.ok), st["wrong"]))
         self.log("%-14s correctness batch %-20s %d logins (%d must fail): "
@@ -746,7 +748,7 @@ class Bench:
         lookup cache is off too (lookup_cache_ttl = 0: every functional
         login cold, and the count independent of timing)."""
         w = self.workloads(m)
-        n, k = self.args.instr_logins, 16
+        n = self.args.instr_logins
         self.modules.append((name, self.module_id()))
         func_settings = self.plugin_settings()
         if not cache and self.has_lookup_cache():
@@ -759,36 +761,41 @@ class Bench:
                    ("plain_via_plugin", True, "", w["stock"],
                     "plain login, plugin's Dovecot"))
         for path, plugin, conf, items, label in configs:
-            items = items[:500]
-            totals = {}
-            for run in ("warm only", "passdb", "passdb+userdb"):
-                prefix = os.path.join(self.tmp, "callgrind-%s-%s-%s" % (
-                    name, path, run.replace(" ", "_").replace("+", "_")))
-                d = start_dovecot(slapd, plugin, cache, func_settings,
-                                  conf + callgrind_conf(prefix))
-                try:
-                    self.warm(d, items, False, k)
-                    self.warm(d, items, True, k)
-                    if run != "warm only":
-                        st = drive(d, items, k, run != "passdb", 900, n)
-                        self.wrong_total += st["wrong"]
-                        for e in st["examples"]:
-                            self.notes.append("WRONG %s %s: %s" % (
-                                name, path, e))
-                        if st["done"] != n or st["temp"]:
-                            raise RuntimeError("%s %s: %d of %d logins, "
-                                               "%d temporary failures" % (
-                                                   path, run, st["done"], n,
-                                                   st["temp"]))
-                finally:
-                    d.cleanup()
-                totals[run] = callgrind_total(prefix)
+            totals = {run: self.callgrind_run(
+                name, slapd, path, run, plugin, cache, func_settings, conf,
+                items[:500], n) for run in ("warm only", "passdb",
+                                            "passdb+userdb")}
             for run in ("passdb", "passdb+userdb"):
                 ir = (totals[run] - totals["warm only"]) / n
                 self.instr_rows.append(dict(phase=name, path=path,
                                             label=label, run=run, ir=ir))
                 self.log("%-14s %-30s %-13s %8.0f instructions/login" % (
                     name, label, run, ir))
+
+    def callgrind_run(self, name, slapd, path, run, plugin, cache,
+                      plugin_settings, conf, items, n):
+        """Instructions of one auth process under callgrind: warmed with
+        every login of `items` once (passdb, then p+u), then, unless `run`
+        is "warm only", n logins of that kind."""
+        k = 16
+        prefix = os.path.join(self.tmp, "callgrind-%s-%s-%s" % (
+            name, path, run.replace(" ", "_").replace("+", "_")))
+        d = start_dovecot(slapd, plugin, cache, plugin_settings,
+                          conf + callgrind_conf(prefix))
+        try:
+            self.warm(d, items, False, k)
+            self.warm(d, items, True, k)
+            if run != "warm only":
+                st = drive(d, items, k, run != "passdb", 900, n)
+                self.count_wrong(name, path, st)
+                if st["done"] != n or st["temp"]:
+                    raise RuntimeError("%s %s: %d of %d logins, %d "
+                                       "temporary failures" % (
+                                           path, run, st["done"], n,
+                                           st["temp"]))
+        finally:
+            d.cleanup()
+        return callgrind_total(prefix)
 
     def grep_errors(self, name, dove):
         text = dove.log_text()

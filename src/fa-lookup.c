@@ -411,7 +411,8 @@ target_normalized(struct arena *arena, const char *member_attribute,
 		values = arena_alloc(arena, sizeof(*values) *
 				     (attrs[i].value_count + 1));
 		for (j = 0; j < attrs[i].value_count; j++)
-			values[j] = ldap_dn_comparable(arena, attrs[i].values[j]);
+			values[j] = ldap_dn_comparable(arena,
+						       attrs[i].values[j]);
 		values[j] = NULL;
 		attrs[i].values = values;
 	}
@@ -542,7 +543,8 @@ static void group_search_callback(enum ldap_op_result result,
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		group_add(lookup, ldap_dn_comparable(&lookup->arena, entries[i].dn),
+		group_add(lookup,
+			  ldap_dn_comparable(&lookup->arena, entries[i].dn),
 			  ldap_entry_first(&entries[i],
 					   set->group_name_attribute));
 	}
@@ -628,7 +630,8 @@ static void groups_from_memberof(struct fa_lookup *lookup)
 		return;
 	attr = ldap_entry_attr(lookup->person, set->person_memberof_attribute);
 	for (i = 0; attr != NULL && i < attr->value_count; i++) {
-		group_add(lookup, ldap_dn_comparable(&lookup->arena, attr->values[i]),
+		group_add(lookup,
+			  ldap_dn_comparable(&lookup->arena, attr->values[i]),
 			  dn_first_value(&lookup->arena, attr->values[i]));
 	}
 }
