@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+struct arena;
+
 enum acl_right {
 	/* no value matched at all: distinct from an explicit "none" */
 	ACL_RIGHT_UNSET = -1,
@@ -20,19 +22,38 @@ enum acl_right {
 };
 #define ACL_RIGHT_COUNT (ACL_RIGHT_ALL + 1)
 
-/* acl_right_parse - "read" -> ACL_RIGHT_READ; -1 if unknown */
+/* acl_right_parse - "read" (any case) -> ACL_RIGHT_READ; -1 if unknown */
 int acl_right_parse(const char *name, size_t len, enum acl_right *right_r);
 /* acl_right_name - ACL_RIGHT_READ -> "read" */
 const char *acl_right_name(enum acl_right right);
 /* acl_right_imap_rights - UCS's IMAP rights for the level, e.g. "lrws" */
 const char *acl_right_imap_rights(enum acl_right right);
 
-/* acl_value_parse - split "<identifier> <right>" at the last space.
-   The identifier may itself contain spaces ("Domain Users read").
-   Returns 0, or -1 with error_r. identifier_r points into value; its
-   length is in identifier_len_r. */
-int acl_value_parse(const char *value, const char **identifier_r,
-		    size_t *identifier_len_r, enum acl_right *right_r,
-		    const char **error_r);
+enum acl_identifier_kind {
+	/* contains '@': a person, by mail address */
+	ACL_IDENTIFIER_PERSON,
+	/* "anyone" or "authenticated": everybody who logs in */
+	ACL_IDENTIFIER_EVERYONE,
+	/* anything else: a group name (never a uid) */
+	ACL_IDENTIFIER_GROUP,
+};
+
+struct acl_value {
+	/* the words before the right, joined by one space and case-folded
+	   (text_fold_name); for a value that does not parse, all of its
+	   words, so that the caller can tell whom it may have meant */
+	const char *identifier;
+	/* the same words as written (case kept), for messages */
+	const char *written;
+	enum acl_identifier_kind kind;
+	enum acl_right right;
+};
+
+/* acl_value_parse - read "<identifier> <right>" as UCS does: split on any
+   white space, the last word is the right (any case), the words before it
+   are the identifier ("Domain Users read"). Returns 0, or -1 with
+   error_r (value_r->identifier is still set). */
+int acl_value_parse(struct arena *arena, const char *value,
+		    struct acl_value *value_r, const char **error_r);
 
 #endif

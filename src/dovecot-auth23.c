@@ -33,6 +33,9 @@
    mail, uid, gid, quota and the ACL fields from this one without a lookup.
    Removed from the reply before the session sees it. */
 #define FUNCTIONAL_FIELD_GRANT "functional_grant"
+/* userdb field of a functional session: the ACL group of its right, for
+   the functional_session mail plugin (dovecot-mail23.c) */
+#define FUNCTIONAL_FIELD_SESSION_GROUPS "functional_acl_groups"
 /* cache key: the login as typed. For person-first logins it holds the
    target; a `master = yes` block (SASL authzid) must add the target with
    default_fields, which Dovecot appends to the key: see
@@ -344,7 +347,6 @@ static void functional_passdb_grant(struct functional_passdb_request *preq,
 				       result->target_name, NULL);
 	auth_request_set_field(request, "userdb_"FUNCTIONAL_FIELD_GRANT,
 		t_strdup_printf("%s %s %s",
-				result->decision.right == ACL_RIGHT_UNSET ? "-" :
 				acl_right_name(result->decision.right),
 				result->quota_mb != NULL ? result->quota_mb : "-",
 				result->target_name), NULL);
@@ -551,11 +553,15 @@ static const char *functional_no_escape(struct arena *arena ATTR_UNUSED,
 	return value;
 }
 
-/* functional_userdb_fields - home, mail, uid, gid, quota and ACL fields
-   of the target's session */
+/* functional_userdb_fields - home, mail, uid, gid and quota of the
+   target's mailbox; with session (the passdb granted a person a right on
+   it) also the fields that confine the session to that right. A lookup
+   no passdb authorised (LMTP, doveadm user) gets the mailbox's fields
+   only: it is the account itself, not a person acting as it. */
 static void functional_userdb_fields(struct auth_request *request,
 				     const struct functional_context *ctx,
-				     const struct fa_result *result)
+				     const struct fa_result *result,
+				     bool session)
 {
 	const struct fa_settings *set = ctx->set;
 	struct var_template_entry table[4];
@@ -581,20 +587,25 @@ static void functional_userdb_fields(struct auth_request *request,
 		auth_request_set_userdb_field(request, "quota_rule",
 			t_strdup_printf("*:storage=%sM", result->quota_mb));
 	}
-	if (result->decision.right == ACL_RIGHT_UNSET)
+	if (!session)
 		return;
-	/* the granted right, enforced by Dovecot's ACL plugin: the ACL
-	   user is the person (master_user), who is not the mailbox owner,
-	   and the global ACL file gives each right's group its IMAP rights */
+	/* the granted right, enforced by Dovecot's ACL plugin with the
+	   person (master_user) as ACL user. The functional_session mail
+	   plugin turns this field into acl_groups and hides every namespace
+	   but the account's own: without that plugin the session has no
+	   ACL group and so no rights at all (fails closed). */
+	auth_request_set_userdb_field(request, FUNCTIONAL_FIELD_SESSION_GROUPS,
+		t_strconcat(set->session_acl_group_prefix,
+			    acl_right_name(result->decision.right), NULL));
 	if (set->session_acl[0] != '\0')
 		auth_request_set_userdb_field(request, "acl",
 					      set->session_acl);
-	auth_request_set_userdb_field(request, "acl_groups",
-		t_strconcat(set->session_acl_group_prefix,
-			    acl_right_name(result->decision.right), NULL));
+	/* "mail_plugins+" appends to the site's list (2.3's key+=value),
+	   so the session keeps quota, sieve, ... and always has the two
+	   plugins that confine it, whatever the site's mail_plugins say */
 	if (set->session_mail_plugins[0] != '\0') {
-		auth_request_set_userdb_field(request, "mail_plugins",
-					      set->session_mail_plugins);
+		auth_request_set_userdb_field(request, "mail_plugins+",
+			t_strconcat(" ", set->session_mail_plugins, NULL));
 	}
 }
 
@@ -610,7 +621,7 @@ static void functional_userdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
-		functional_userdb_fields(request, module->ctx, result);
+		functional_userdb_fields(request, module->ctx, result, FALSE);
 		userdb_result = USERDB_RESULT_OK;
 		break;
 	case FA_TEMPFAIL:
@@ -653,8 +664,8 @@ static int functional_userdb_granted(struct auth_request *request,
 	right_end = strchr(value, ' ');
 	quota_end = right_end == NULL ? NULL : strchr(right_end + 1, ' ');
 	if (quota_end == NULL ||
-	    (!functional_is_dash(value, right_end) &&
-	     acl_right_parse(value, right_end - value, &right) < 0) ||
+	    acl_right_parse(value, right_end - value, &right) < 0 ||
+	    right <= ACL_RIGHT_NONE ||
 	    strcmp(quota_end + 1, request->fields.user) != 0) {
 		e_error(authdb_event(request), "refusing the session: "
 			"malformed or foreign %s field: %s",
@@ -683,7 +694,7 @@ static void functional_userdb_lookup(struct auth_request *request,
 	case 1:
 		/* our passdb granted this account for this request (or the
 		   auth cache replayed its grant): no lookup needed */
-		functional_userdb_fields(request, module->ctx, &granted);
+		functional_userdb_fields(request, module->ctx, &granted, TRUE);
 		callback(USERDB_RESULT_OK, request);
 		return;
 	case -1:

@@ -7,7 +7,13 @@
    on the person -> temporary failure; unknown, ambiguous or disabled
    person -> denied (no bind is attempted for them); refused bind -> bad
    password; any other directory trouble -> temporary failure; unknown or
-   ambiguous target -> denied; then the decision. */
+   ambiguous target -> denied; then the decision.
+
+   The person's groups are always the same set for the same person (all
+   of them, through groups in groups to group_nesting_depth), whichever
+   target asks for them: so the lookup cache, keyed by the person's DN,
+   holds one answer that fits every target. Whether to look them up at
+   all is grant_needs_groups()'s question. */
 
 #include "fa-lookup.h"
 #include "fa-settings.h"
@@ -15,9 +21,11 @@
 #include "lookup-cache.h"
 #include "ldap-filter.h"
 #include "ldap-dn.h"
+#include "text-fold.h"
 #include "var-template.h"
 #include "arena.h"
 
+#include <errno.h>
 #include <ldap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +33,9 @@
 #include <strings.h>
 #include <time.h>
 
-#define FA_MAX_GROUPS 256
+/* groups a person may be in; more fails (temporarily) instead of
+   deciding on part of them */
+#define FA_MAX_GROUPS 1000
 #define FA_LOOKUP_CACHE_MAX_ITEMS 100000
 
 struct fa_context {
@@ -40,6 +50,9 @@ struct fa_context {
 	const char *const *group_attrs;
 	/* quota attributes, split */
 	const char *const *quota_attrs;
+	/* every lookup not yet finished, for deinit */
+	struct fa_lookup *lookups;
+	bool shutting_down;
 };
 
 enum fa_step_state {
@@ -51,9 +64,16 @@ enum fa_step_state {
 
 struct fa_lookup {
 	struct fa_context *ctx;
+	struct fa_lookup *prev, *next;
 	struct arena arena;
 	struct fa_lookup_request request;
+	/* the request's password, copied, wiped at the end */
+	char *password;
 	bool userdb_only;
+	/* fa_lookup_explain(): no password, no bind */
+	bool explain;
+	/* monotonic msecs by which the login must be decided */
+	long long deadline_msecs;
 
 	fa_lookup_callback_t *callback;
 	void *context;
@@ -72,15 +92,19 @@ struct fa_lookup {
 
 	const struct ldap_entry *target;
 	unsigned int target_count;
+	/* why the one target entry cannot be used, or NULL */
+	const char *target_invalid;
 	/* the target's member_attribute values, normalised once */
 	const char *const *members;
 	unsigned int member_count;
 
 	/* groups found so far, and the level being searched */
-	const char **group_dns, **group_names;
+	struct grant_group *groups;
 	unsigned int group_count;
 	unsigned int group_depth;
 	bool groups_wanted;
+	/* the person's mail address, folded, as ACL values name it */
+	const char *person_address;
 
 	/* refused before any directory work */
 	bool empty_password;
@@ -92,6 +116,14 @@ struct fa_lookup {
 };
 
 static void fa_lookup_continue(struct fa_lookup *lookup);
+
+static long long fa_monotonic_msecs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 const char *fa_status_name(enum fa_status status)
 {
@@ -193,6 +225,9 @@ struct fa_context *fa_context_init(const struct fa_settings *set,
 	return ctx;
 }
 
+static void fa_lookup_finish(struct fa_lookup *lookup, enum fa_status status,
+			     const char *reason);
+
 void fa_context_deinit(struct fa_context **ctx_p)
 {
 	struct fa_context *ctx = *ctx_p;
@@ -200,6 +235,9 @@ void fa_context_deinit(struct fa_context **ctx_p)
 	if (ctx == NULL)
 		return;
 	*ctx_p = NULL;
+	ctx->shutting_down = true;
+	while (ctx->lookups != NULL)
+		fa_lookup_finish(ctx->lookups, FA_TEMPFAIL, "shutting down");
 	ldap_pool_deinit(&ctx->ldap);
 	lookup_cache_free(&ctx->cache);
 	arena_free(&ctx->arena);
@@ -208,13 +246,24 @@ void fa_context_deinit(struct fa_context **ctx_p)
 
 static void fa_lookup_free(struct fa_lookup *lookup)
 {
+	struct fa_context *ctx = lookup->ctx;
+
 	ldap_op_cancel(&lookup->person_op);
 	ldap_op_cancel(&lookup->target_op);
 	ldap_op_cancel(&lookup->bind_op);
 	ldap_op_cancel(&lookup->group_op);
 	if (lookup->finish_timeout != NULL)
-		lookup->ctx->loop->timeout_remove(lookup->ctx->loop,
-						  &lookup->finish_timeout);
+		ctx->loop->timeout_remove(ctx->loop, &lookup->finish_timeout);
+	if (lookup->prev != NULL)
+		lookup->prev->next = lookup->next;
+	else
+		ctx->lookups = lookup->next;
+	if (lookup->next != NULL)
+		lookup->next->prev = lookup->prev;
+	if (lookup->password != NULL) {
+		memset(lookup->password, 0, strlen(lookup->password));
+		free(lookup->password);
+	}
 	arena_free(&lookup->arena);
 	free(lookup);
 }
@@ -222,9 +271,15 @@ static void fa_lookup_free(struct fa_lookup *lookup)
 static void fa_lookup_finish(struct fa_lookup *lookup, enum fa_status status,
 			     const char *reason)
 {
+	/* whatever still runs must not call back into a finished lookup */
+	ldap_op_cancel(&lookup->person_op);
+	ldap_op_cancel(&lookup->target_op);
+	ldap_op_cancel(&lookup->bind_op);
+	ldap_op_cancel(&lookup->group_op);
 	lookup->finished = true;
 	lookup->result.status = status;
 	lookup->result.reason = reason;
+	lookup->result.password_checked = !lookup->explain;
 	if (reason != NULL)
 		fa_trace(lookup, "result: %s: %s", fa_status_name(status),
 			 reason);
@@ -253,6 +308,26 @@ static void fa_lookup_kick(struct fa_lookup *lookup)
 			lookup->ctx->loop, 0, fa_lookup_finish_timeout, lookup);
 }
 
+/* fa_lookup_time_left - msecs until the login's deadline (at least 1:
+   an operation started at the deadline fails from the loop) */
+static unsigned int fa_lookup_time_left(const struct fa_lookup *lookup)
+{
+	long long left = lookup->deadline_msecs - fa_monotonic_msecs();
+
+	return left < 1 ? 1 : (unsigned int)left;
+}
+
+static struct ldap_op *
+fa_lookup_search(struct fa_lookup *lookup, const char *base,
+		 enum ldap_pool_scope scope, const char *filter,
+		 const char *const *attrs, int size_limit,
+		 ldap_search_callback_t *callback)
+{
+	return ldap_pool_search(lookup->ctx->ldap, &lookup->arena, base, scope,
+				filter, attrs, size_limit,
+				fa_lookup_time_left(lookup), callback, lookup);
+}
+
 static bool fa_lookup_busy(const struct fa_lookup *lookup)
 {
 	return lookup->person_state == FA_STEP_RUNNING ||
@@ -262,30 +337,40 @@ static bool fa_lookup_busy(const struct fa_lookup *lookup)
 }
 
 /* person_check_expired - shadowExpire-style: days since 1970; an account
-   whose day has come is disabled; a value that is no number disables too */
+   whose day has come is disabled; a value that is no number disables too.
+   Every value counts (several, or tagged subtypes): one that disables is
+   enough. */
 static void person_check_expired(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
+	const struct ldap_attr *attr;
 	const char *value;
 	long long days, today = (long long)(time(NULL) / 86400);
+	unsigned int i;
 	char *end;
 
 	if (set->person_expire_attribute[0] == '\0')
 		return;
-	value = ldap_entry_first(lookup->person, set->person_expire_attribute);
-	if (value == NULL)
-		return;
-	days = strtoll(value, &end, 10);
-	if (*value == '\0' || *end != '\0') {
-		lookup->person_disabled = true;
-		lookup->person_disabled_reason = arena_printf(&lookup->arena,
-			"%s value \"%s\" is not a day number",
-			set->person_expire_attribute, value);
-	} else if (days <= today) {
-		lookup->person_disabled = true;
-		lookup->person_disabled_reason = arena_printf(&lookup->arena,
-			"%s=%lld is not in the future (today is day %lld)",
-			set->person_expire_attribute, days, today);
+	attr = ldap_entry_attr(lookup->person, set->person_expire_attribute);
+	for (i = 0; attr != NULL && i < attr->value_count; i++) {
+		value = attr->values[i];
+		errno = 0;
+		days = strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || errno != 0) {
+			lookup->person_disabled = true;
+			lookup->person_disabled_reason = arena_printf(
+				&lookup->arena, "%s value \"%s\" is not a day "
+				"number", set->person_expire_attribute, value);
+			return;
+		}
+		if (days <= today) {
+			lookup->person_disabled = true;
+			lookup->person_disabled_reason = arena_printf(
+				&lookup->arena, "%s=%lld is not in the future "
+				"(today is day %lld)",
+				set->person_expire_attribute, days, today);
+			return;
+		}
 	}
 }
 
@@ -314,6 +399,16 @@ static const char *fa_expand_filter(struct fa_lookup *lookup, const char *tmpl,
 		return NULL;
 	}
 	return filter;
+}
+
+/* fa_single_value - the one untagged value of attr in entry; NULL with
+   *count_r > 1 when there are several (which would name the session?) */
+static const char *fa_single_value(const struct ldap_entry *entry,
+				   const char *attr, unsigned int *count_r)
+{
+	const char *const *values = ldap_entry_values(entry, attr, count_r);
+
+	return *count_r == 1 ? values[0] : NULL;
 }
 
 static void person_search_callback(enum ldap_op_result result,
@@ -374,6 +469,10 @@ static void bind_callback(enum ldap_op_result result, const char *error,
 	struct fa_lookup *lookup = context;
 
 	lookup->bind_op = NULL;
+	if (lookup->password != NULL) {
+		/* verified or not: it is not needed again */
+		memset(lookup->password, 0, strlen(lookup->password));
+	}
 	if (result == LDAP_OP_TEMPFAIL) {
 		lookup->bind_state = FA_STEP_TEMPFAIL;
 		lookup->tempfail_reason = arena_printf(&lookup->arena,
@@ -390,7 +489,7 @@ static void bind_callback(enum ldap_op_result result, const char *error,
 }
 
 /* target_normalized - a copy of the target entry (in arena) whose DN and
-   member DNs are normalized: done once when the entry arrives, so that
+   member DNs are comparable: done once when the entry arrives, so that
    the copy the lookup cache keeps is compared as it is on every login */
 static const struct ldap_entry *
 target_normalized(struct arena *arena, const char *member_attribute,
@@ -455,50 +554,74 @@ static bool group_seen(struct fa_lookup *lookup, const char *dn)
 	unsigned int i;
 
 	for (i = 0; i < lookup->group_count; i++) {
-		if (strcasecmp(lookup->group_dns[i], dn) == 0)
+		if (strcmp(lookup->groups[i].dn, dn) == 0)
 			return true;
 	}
 	return false;
 }
 
-static void group_add(struct fa_lookup *lookup, const char *dn,
-		      const char *name)
+/* group_add - a group of the person, by comparable DN and folded names;
+   -1 if that is one more than FA_MAX_GROUPS */
+static int group_add(struct fa_lookup *lookup, const char *dn,
+		     const char *const *names, unsigned int name_count,
+		     const char *written)
 {
-	if (lookup->group_count >= FA_MAX_GROUPS || group_seen(lookup, dn))
-		return;
-	lookup->group_dns[lookup->group_count] = dn;
-	lookup->group_names[lookup->group_count] = name;
-	lookup->group_count++;
-	fa_trace(lookup, "group: %s (%s)", name != NULL ? name : "?", dn);
+	struct grant_group *group;
+
+	if (group_seen(lookup, dn))
+		return 0;
+	if (lookup->group_count == FA_MAX_GROUPS)
+		return -1;
+	group = &lookup->groups[lookup->group_count++];
+	group->dn = dn;
+	group->names = names;
+	group->name_count = name_count;
+	fa_trace(lookup, "group: %s (%s)", written != NULL ? written :
+		 name_count > 0 ? names[0] : "name unknown", dn);
+	return 0;
+}
+
+/* group_names_of - the folded values of group_name_attribute */
+static const char *const *
+group_names_of(struct fa_lookup *lookup, const struct ldap_entry *entry,
+	       unsigned int *count_r)
+{
+	const char *const *values = ldap_entry_values(entry,
+		lookup->ctx->set->group_name_attribute, count_r);
+	const char **names;
+	unsigned int i;
+
+	names = arena_alloc(&lookup->arena, sizeof(*names) * (*count_r + 1));
+	for (i = 0; i < *count_r; i++)
+		names[i] = text_fold_name(&lookup->arena, values[i],
+					  strlen(values[i]));
+	names[i] = NULL;
+	return names;
 }
 
 static void group_search_start(struct fa_lookup *lookup,
 			       unsigned int first_new);
 
-/* groups_cache_put - the person's whole group list, one entry a group */
+/* groups_cache_put - the person's whole group list, one entry a group
+   with its folded names as the values of one attribute */
 static void groups_cache_put(struct fa_lookup *lookup)
 {
-	const char *name_attr = lookup->ctx->set->group_name_attribute;
 	struct ldap_entry *entries;
 	struct ldap_attr *attrs;
-	const char **values;
 	unsigned int i;
 
 	if (lookup->ctx->cache == NULL)
 		return;
 	entries = arena_alloc(&lookup->arena,
 			      sizeof(*entries) * (lookup->group_count + 1));
+	attrs = arena_alloc(&lookup->arena,
+			    sizeof(*attrs) * (lookup->group_count + 1));
 	for (i = 0; i < lookup->group_count; i++) {
-		entries[i].dn = lookup->group_dns[i];
-		if (lookup->group_names[i] == NULL)
-			continue;
-		attrs = arena_alloc(&lookup->arena, sizeof(*attrs));
-		values = arena_alloc(&lookup->arena, sizeof(*values) * 2);
-		values[0] = lookup->group_names[i];
-		attrs->name = name_attr;
-		attrs->values = values;
-		attrs->value_count = 1;
-		entries[i].attrs = attrs;
+		attrs[i].name = "names";
+		attrs[i].values = lookup->groups[i].names;
+		attrs[i].value_count = lookup->groups[i].name_count;
+		entries[i].dn = lookup->groups[i].dn;
+		entries[i].attrs = &attrs[i];
 		entries[i].attr_count = 1;
 	}
 	lookup_cache_put(lookup->ctx->cache, LOOKUP_CACHE_GROUPS,
@@ -517,12 +640,20 @@ static bool groups_from_cache(struct fa_lookup *lookup)
 		return false;
 	fa_trace(lookup, "groups: %u (cached)", count);
 	for (i = 0; i < count; i++) {
-		group_add(lookup, entries[i].dn,
-			  ldap_entry_first(&entries[i],
-				lookup->ctx->set->group_name_attribute));
+		if (group_add(lookup, entries[i].dn, entries[i].attrs[0].values,
+			      entries[i].attrs[0].value_count, NULL) < 0)
+			break;
 	}
 	lookup->group_state = FA_STEP_DONE;
 	return true;
+}
+
+static void groups_too_many(struct fa_lookup *lookup)
+{
+	lookup->group_state = FA_STEP_TEMPFAIL;
+	lookup->tempfail_reason = arena_printf(&lookup->arena,
+		"the person is in more than %u groups: not deciding on part "
+		"of them", FA_MAX_GROUPS);
 }
 
 static void group_search_callback(enum ldap_op_result result,
@@ -532,7 +663,8 @@ static void group_search_callback(enum ldap_op_result result,
 {
 	struct fa_lookup *lookup = context;
 	const struct fa_settings *set = lookup->ctx->set;
-	unsigned int i, before = lookup->group_count;
+	const char *const *names;
+	unsigned int i, name_count, before = lookup->group_count;
 
 	lookup->group_op = NULL;
 	if (result != LDAP_OP_OK) {
@@ -543,16 +675,19 @@ static void group_search_callback(enum ldap_op_result result,
 		return;
 	}
 	for (i = 0; i < count; i++) {
-		group_add(lookup,
-			  ldap_dn_comparable(&lookup->arena, entries[i].dn),
-			  ldap_entry_first(&entries[i],
-					   set->group_name_attribute));
+		names = group_names_of(lookup, &entries[i], &name_count);
+		if (group_add(lookup,
+			      ldap_dn_comparable(&lookup->arena, entries[i].dn),
+			      names, name_count, ldap_entry_first(&entries[i],
+				set->group_name_attribute)) < 0) {
+			groups_too_many(lookup);
+			fa_lookup_continue(lookup);
+			return;
+		}
 	}
-	/* groups in groups, for member lists that name a parent group;
-	   seen DNs are skipped, so a loop ends the walk */
-	/* groups in groups matter only for member lists (OX), which may
-	   name a parent group; ACL values name groups by their own name */
-	if (lookup->group_count > before && lookup->member_count > 0 &&
+	/* groups in groups: the groups listing any group just found, one
+	   level a search; seen DNs are skipped, so a loop ends the walk */
+	if (lookup->group_count > before &&
 	    ++lookup->group_depth < set->group_nesting_depth) {
 		group_search_start(lookup, before);
 		return;
@@ -568,29 +703,42 @@ static void group_search_start(struct fa_lookup *lookup,
 			       unsigned int first_new)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const char *filter, *part;
-	unsigned int i;
+	const char *filter, *part, *const *uids;
+	unsigned int i, count;
 
 	if (first_new == (unsigned int)-1) {
-		if (groups_from_cache(lookup))
-			return;
-		filter = fa_expand_filter(lookup, set->group_filter,
-			lookup->request.person, lookup->result.person_dn,
-			ldap_entry_first(lookup->person,
-					 set->person_uid_attribute) != NULL ?
-			ldap_entry_first(lookup->person,
-					 set->person_uid_attribute) : "");
+		/* one filter for each uid the entry has (memberUid may name
+		   any of them), or one with an empty uid */
+		uids = ldap_entry_values(lookup->person,
+					 set->person_uid_attribute, &count);
+		filter = count > 1 ? "(|" : "";
+		for (i = 0; i < count || (i == 0 && count == 0); i++) {
+			part = fa_expand_filter(lookup, set->group_filter,
+				lookup->request.person, lookup->person->dn,
+				count > 0 ? uids[i] : "");
+			if (part == NULL) {
+				filter = NULL;
+				break;
+			}
+			filter = arena_printf(&lookup->arena, "%s%s",
+					      filter, part);
+		}
+		if (count > 1 && filter != NULL)
+			filter = arena_printf(&lookup->arena, "%s)", filter);
 	} else {
 		filter = "(|";
 		for (i = first_new; i < lookup->group_count; i++) {
 			part = fa_expand_filter(lookup, set->group_filter,
-				lookup->request.person, lookup->group_dns[i], "");
-			if (part == NULL)
+				lookup->request.person, lookup->groups[i].dn, "");
+			if (part == NULL) {
+				filter = NULL;
 				break;
+			}
 			filter = arena_printf(&lookup->arena, "%s%s",
 					      filter, part);
 		}
-		filter = arena_printf(&lookup->arena, "%s)", filter);
+		if (filter != NULL)
+			filter = arena_printf(&lookup->arena, "%s)", filter);
 	}
 	if (filter == NULL) {
 		lookup->group_state = FA_STEP_TEMPFAIL;
@@ -599,80 +747,81 @@ static void group_search_start(struct fa_lookup *lookup,
 		return;
 	}
 	lookup->group_state = FA_STEP_RUNNING;
-	lookup->group_op = ldap_pool_search(lookup->ctx->ldap, &lookup->arena,
-		set->group_base, filter, lookup->ctx->group_attrs,
-		FA_MAX_GROUPS, group_search_callback, lookup);
+	lookup->group_op = fa_lookup_search(lookup, set->group_base,
+		LDAP_POOL_SCOPE_SUBTREE, filter, lookup->ctx->group_attrs,
+		FA_MAX_GROUPS + 1, group_search_callback);
 }
 
-/* dn_first_value - "support" from "cn=support,cn=groups,..." or NULL */
-static const char *dn_first_value(struct arena *arena, const char *dn)
+/* dn_name_value - "support" from "cn=support,cn=groups,..." when its
+   first RDN is of group_name_attribute, folded; NULL if not or if dn
+   does not parse */
+static const char *dn_name_value(struct fa_lookup *lookup, const char *dn)
 {
 	LDAPDN parsed = NULL;
 	const char *value = NULL;
+	LDAPAVA *ava;
 
 	if (ldap_str2dn(dn, &parsed, LDAP_DN_FORMAT_LDAPV3) == LDAP_SUCCESS &&
-	    parsed != NULL && parsed[0] != NULL && parsed[0][0] != NULL) {
-		value = arena_strndup(arena, parsed[0][0]->la_value.bv_val,
-				      parsed[0][0]->la_value.bv_len);
+	    parsed != NULL && parsed[0] != NULL && parsed[0][0] != NULL &&
+	    parsed[0][1] == NULL) {
+		ava = parsed[0][0];
+		if (ava->la_attr.bv_len == strlen(lookup->ctx->set->group_name_attribute) &&
+		    strncasecmp(ava->la_attr.bv_val,
+				lookup->ctx->set->group_name_attribute,
+				ava->la_attr.bv_len) == 0)
+			value = text_fold_name(&lookup->arena,
+					       ava->la_value.bv_val,
+					       ava->la_value.bv_len);
 	}
 	if (parsed != NULL)
 		ldap_dnfree(parsed);
 	return value;
 }
 
-static void groups_from_memberof(struct fa_lookup *lookup)
+/* groups_from_memberof - the person's memberOf values as groups; named
+   by their DN's first RDN (a value that is not a DN of that shape leaves
+   the group's name unknown) */
+static int groups_from_memberof(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const struct ldap_attr *attr;
-	unsigned int i;
+	const char *const *values, **names, *name;
+	unsigned int i, count;
 
 	if (set->person_memberof_attribute[0] == '\0')
-		return;
-	attr = ldap_entry_attr(lookup->person, set->person_memberof_attribute);
-	for (i = 0; attr != NULL && i < attr->value_count; i++) {
-		group_add(lookup,
-			  ldap_dn_comparable(&lookup->arena, attr->values[i]),
-			  dn_first_value(&lookup->arena, attr->values[i]));
+		return 0;
+	values = ldap_entry_values(lookup->person,
+				   set->person_memberof_attribute, &count);
+	for (i = 0; i < count; i++) {
+		name = dn_name_value(lookup, values[i]);
+		names = arena_alloc(&lookup->arena, sizeof(*names) * 2);
+		names[0] = name;
+		names[1] = NULL;
+		if (group_add(lookup, ldap_dn_comparable(&lookup->arena,
+							 values[i]),
+			      names, name != NULL ? 1 : 0, values[i]) < 0)
+			return -1;
 	}
+	return 0;
 }
 
-/* target_needs_groups - would the person's groups change the decision? */
-static bool target_needs_groups(struct fa_lookup *lookup)
+/* groups_start - all the person's groups: from the cache, else memberOf
+   and the group searches */
+static void groups_start(struct fa_lookup *lookup)
 {
-	const struct fa_settings *set = lookup->ctx->set;
-	const struct ldap_attr *attr;
-	const char *name, *uid, *id, *error;
-	enum acl_right right;
-	size_t id_len;
-	unsigned int i;
-	bool others = false;
-
-	for (i = 0; i < lookup->member_count; i++) {
-		if (strcasecmp(lookup->members[i],
-			       lookup->result.person_dn) == 0)
-			return false;
+	/* runs from the loop (fa_lookup_continue), so an answer known at
+	   once is simply the new state */
+	if (groups_from_cache(lookup))
+		return;
+	if (groups_from_memberof(lookup) < 0) {
+		groups_too_many(lookup);
+		return;
 	}
-	if (lookup->member_count > 0 && set->group_nesting_depth > 0)
-		return true;
-	if (set->acl_attribute[0] == '\0' ||
-	    (attr = ldap_entry_attr(lookup->target, set->acl_attribute)) == NULL)
-		return false;
-	name = lookup->result.person_name;
-	uid = ldap_entry_first(lookup->person, set->person_uid_attribute);
-	for (i = 0; i < attr->value_count; i++) {
-		if (acl_value_parse(attr->values[i], &id, &id_len, &right,
-				    &error) < 0)
-			continue;
-		/* a value naming the person decides alone: groups can
-		   change nothing */
-		if ((name != NULL && strlen(name) == id_len &&
-		     strncasecmp(name, id, id_len) == 0) ||
-		    (uid != NULL && strlen(uid) == id_len &&
-		     strncasecmp(uid, id, id_len) == 0))
-			return false;
-		others = true;
+	if (lookup->ctx->set->group_filter[0] == '\0') {
+		lookup->group_state = FA_STEP_DONE;
+		groups_cache_put(lookup);
+		return;
 	}
-	return others;
+	group_search_start(lookup, (unsigned int)-1);
 }
 
 static const char *target_quota(struct fa_lookup *lookup)
@@ -691,102 +840,145 @@ static const char *target_quota(struct fa_lookup *lookup)
 static void fa_lookup_set_target(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const struct ldap_attr *members;
 	const char *name;
+	unsigned int count;
 
-	name = ldap_entry_first(lookup->target, set->target_name_attribute);
+	name = fa_single_value(lookup->target, set->target_name_attribute,
+			       &count);
 	/* DNs normalized when the entry arrived: target_normalized() */
 	lookup->result.target_dn = lookup->target->dn;
 	lookup->result.target_name = name != NULL ? name :
 		lookup->request.target;
+	if (count > 1) {
+		lookup->target_invalid = arena_printf(&lookup->arena,
+			"target has %u values of %s", count,
+			set->target_name_attribute);
+	}
 	lookup->result.quota_mb = target_quota(lookup);
 
-	members = set->member_attribute[0] == '\0' ? NULL :
-		ldap_entry_attr(lookup->target, set->member_attribute);
-	if (members != NULL && members->value_count > 0) {
-		lookup->members = members->values;
-		lookup->member_count = members->value_count;
-	}
+	if (set->member_attribute[0] != '\0')
+		lookup->members = ldap_entry_values(lookup->target,
+			set->member_attribute, &lookup->member_count);
+}
+
+static void fa_lookup_rules(const struct fa_settings *set,
+			    struct grant_rules *rules_r)
+{
+	rules_r->member_attribute = set->member_attribute;
+	rules_r->acl_attribute = set->acl_attribute;
+	rules_r->min_right = set->min_right;
+}
+
+/* fa_lookup_facts - the person and target as grant_decide() sees them */
+static void fa_lookup_facts(struct fa_lookup *lookup,
+			    struct grant_person *person_r,
+			    struct grant_target *target_r)
+{
+	const struct fa_settings *set = lookup->ctx->set;
+
+	memset(person_r, 0, sizeof(*person_r));
+	person_r->dn = lookup->result.person_dn;
+	person_r->address = lookup->person_address;
+	person_r->groups = lookup->groups;
+	person_r->group_count = lookup->group_count;
+
+	memset(target_r, 0, sizeof(*target_r));
+	target_r->dn = lookup->result.target_dn;
+	target_r->members = lookup->members;
+	target_r->member_count = lookup->member_count;
+	if (set->acl_attribute[0] != '\0')
+		target_r->acl_values = ldap_entry_values(lookup->target,
+			set->acl_attribute, &target_r->acl_value_count);
+}
+
+static bool fa_lookup_needs_groups(struct fa_lookup *lookup)
+{
+	struct grant_rules rules;
+	struct grant_person person;
+	struct grant_target target;
+
+	fa_lookup_rules(lookup->ctx->set, &rules);
+	fa_lookup_facts(lookup, &person, &target);
+	return grant_needs_groups(&lookup->arena, &rules, &person, &target);
 }
 
 static void fa_lookup_decide(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const struct ldap_attr *acl;
-	struct grant_rules rules = {
-		.member_attribute = set->member_attribute,
-		.acl_attribute = set->acl_attribute,
-		.min_right = set->min_right,
-	};
-	struct grant_person person = {
-		.dn = lookup->result.person_dn,
-		.name = lookup->result.person_name,
-		.uid = ldap_entry_first(lookup->person,
-					set->person_uid_attribute),
-		.group_names = lookup->group_names,
-		.group_name_count = lookup->group_count,
-		.group_dns = lookup->group_dns,
-		.group_dn_count = lookup->group_count,
-	};
-	struct grant_target target = { .dn = lookup->result.target_dn };
+	struct grant_rules rules;
+	struct grant_person person;
+	struct grant_target target;
 	struct grant_decision *decision = &lookup->result.decision;
 	unsigned int i;
 
-	target.members = lookup->members;
-	target.member_count = lookup->member_count;
-	acl = set->acl_attribute[0] == '\0' ? NULL :
-		ldap_entry_attr(lookup->target, set->acl_attribute);
-	if (acl != NULL) {
-		target.acl_values = acl->values;
-		target.acl_value_count = acl->value_count;
-	}
+	fa_lookup_rules(set, &rules);
+	fa_lookup_facts(lookup, &person, &target);
 	grant_decide(&lookup->arena, &rules, &person, &target, decision);
 	for (i = 0; i < decision->ignored_value_count; i++)
-		fa_trace(lookup, "ignored %s value %s", set->acl_attribute,
-			 decision->ignored_values[i]);
+		fa_trace(lookup, "ignored %s value %s (does not parse)",
+			 set->acl_attribute, decision->ignored_values[i]);
 	if (decision->rule != NULL)
 		fa_trace(lookup, "rule: %s", decision->rule);
-	if (decision->granted)
+	if (decision->incomplete) {
+		decision->right = ACL_RIGHT_UNSET;
+		fa_lookup_finish(lookup, FA_TEMPFAIL, arena_printf(
+			&lookup->arena, "cannot decide: %s", decision->reason));
+	} else if (decision->granted) {
 		fa_lookup_finish(lookup, FA_GRANTED, NULL);
-	else
+	} else {
 		fa_lookup_finish(lookup, FA_DENIED, decision->reason);
+	}
 }
 
-/* person_next_step - the one person entry is in: check it is enabled,
-   then bind as it */
+/* person_accept - the one person entry is in: its name, DN and whether
+   its own attributes disable it */
+static void person_accept(struct fa_lookup *lookup)
+{
+	const struct fa_settings *set = lookup->ctx->set;
+	const char *name;
+	unsigned int count;
+
+	name = fa_single_value(lookup->person, set->person_name_attribute,
+			       &count);
+	lookup->result.person_dn = ldap_dn_comparable(&lookup->arena,
+						      lookup->person->dn);
+	lookup->result.person_name = name != NULL ? name :
+		lookup->request.person;
+	if (name != NULL)
+		lookup->person_address = text_fold_name(&lookup->arena, name,
+							strlen(name));
+	if (count > 1) {
+		lookup->person_disabled = true;
+		lookup->person_disabled_reason = arena_printf(&lookup->arena,
+			"the entry has %u values of %s", count,
+			set->person_name_attribute);
+		return;
+	}
+	person_check_expired(lookup);
+}
+
+/* person_next_step - check the person is enabled, then bind as them */
 static void person_next_step(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
-	const char *name, *filter;
 
 	if (lookup->result.person_dn == NULL) {
-		name = ldap_entry_first(lookup->person,
-					set->person_name_attribute);
-		lookup->result.person_dn = ldap_dn_comparable(&lookup->arena,
-							lookup->person->dn);
-		lookup->result.person_name = name != NULL ? name :
-			lookup->request.person;
-		person_check_expired(lookup);
+		person_accept(lookup);
 		if (lookup->person_disabled)
 			return;
 	}
 	if (set->person_disabled_filter[0] != '\0' &&
 	    !lookup->disabled_check_done) {
-		/* the person's own entry against the disabled filter */
+		/* the person's own entry, and only it, against the filter */
 		lookup->disabled_check_done = true;
-		filter = fa_expand_filter(lookup, set->person_filter,
-					  lookup->request.person, NULL, NULL);
-		filter = arena_printf(&lookup->arena, "(&%s%s)", filter,
-				      set->person_disabled_filter);
 		lookup->person_state = FA_STEP_RUNNING;
-		lookup->person_op = ldap_pool_search(lookup->ctx->ldap,
-			&lookup->arena, lookup->person->dn, filter,
+		lookup->person_op = fa_lookup_search(lookup, lookup->person->dn,
+			LDAP_POOL_SCOPE_BASE, set->person_disabled_filter,
 			lookup->ctx->person_attrs, 1,
-			disabled_search_callback, lookup);
+			disabled_search_callback);
 		return;
 	}
-	groups_from_memberof(lookup);
-	if (lookup->request.password == NULL) {
+	if (lookup->explain) {
 		lookup->bind_state = FA_STEP_DONE;
 		fa_trace(lookup, "password bind: skipped (explain mode: no "
 			 "password given)");
@@ -794,12 +986,99 @@ static void person_next_step(struct fa_lookup *lookup)
 	}
 	lookup->bind_state = FA_STEP_RUNNING;
 	lookup->bind_op = ldap_pool_bind(lookup->ctx->ldap, lookup->person->dn,
-					 lookup->request.password,
+					 lookup->password,
+					 fa_lookup_time_left(lookup),
 					 bind_callback, lookup);
 }
 
-/* fa_lookup_continue - start whatever the answers so far allow, and
-   finish once nothing is running */
+/* fa_lookup_schedule - start whatever the answers so far allow */
+static void fa_lookup_schedule(struct fa_lookup *lookup)
+{
+	bool person_ok = lookup->person_state == FA_STEP_DONE &&
+		lookup->person != NULL && !lookup->person_disabled;
+
+	if (person_ok && lookup->bind_state == FA_STEP_IDLE)
+		person_next_step(lookup);
+	if (lookup->target_state == FA_STEP_DONE && lookup->target != NULL &&
+	    lookup->result.target_dn == NULL)
+		fa_lookup_set_target(lookup);
+	person_ok = lookup->person_state == FA_STEP_DONE &&
+		lookup->person != NULL && !lookup->person_disabled;
+	if (lookup->groups_wanted && lookup->group_state == FA_STEP_IDLE &&
+	    person_ok && lookup->result.person_dn != NULL &&
+	    lookup->target_state == FA_STEP_DONE && lookup->target != NULL &&
+	    lookup->target_invalid == NULL) {
+		if (fa_lookup_needs_groups(lookup))
+			groups_start(lookup);
+		else
+			lookup->group_state = FA_STEP_DONE;
+	}
+}
+
+static void fa_lookup_outcome_userdb(struct fa_lookup *lookup)
+{
+	if (lookup->target_state == FA_STEP_TEMPFAIL)
+		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
+	else if (lookup->target == NULL)
+		fa_lookup_finish(lookup, FA_UNKNOWN_TARGET,
+			lookup->target_count == 0 ? "no such functional account" :
+			"the name matches several entries");
+	else if (lookup->target_invalid != NULL)
+		fa_lookup_finish(lookup, FA_UNKNOWN_TARGET,
+				 lookup->target_invalid);
+	else
+		fa_lookup_finish(lookup, FA_GRANTED, NULL);
+}
+
+/* fa_lookup_outcome - every answer is in: the result, in the order of
+   precedence the top of this file gives */
+static void fa_lookup_outcome(struct fa_lookup *lookup)
+{
+	if (lookup->userdb_only) {
+		fa_lookup_outcome_userdb(lookup);
+	} else if (lookup->person_state == FA_STEP_TEMPFAIL) {
+		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
+	} else if (lookup->person == NULL) {
+		fa_lookup_finish(lookup, FA_DENIED, lookup->person_count == 0 ?
+			"person unknown (person_filter matches no entry)" :
+			arena_printf(&lookup->arena, "person ambiguous "
+				     "(person_filter matches %u or more entries)",
+				     lookup->person_count));
+	} else if (lookup->person_disabled) {
+		fa_lookup_finish(lookup, FA_DENIED, arena_printf(&lookup->arena,
+			"person disabled: %s", lookup->person_disabled_reason));
+	} else if (!lookup->explain && lookup->bind_state == FA_STEP_DONE &&
+		   !lookup->bind_ok) {
+		fa_lookup_finish(lookup, FA_BAD_PASSWORD, arena_printf(
+			&lookup->arena, "password bind refused: %s",
+			lookup->bind_error));
+	} else if (lookup->bind_state == FA_STEP_TEMPFAIL ||
+		   lookup->target_state == FA_STEP_TEMPFAIL ||
+		   lookup->group_state == FA_STEP_TEMPFAIL) {
+		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
+	} else if (!lookup->explain && !lookup->bind_ok) {
+		/* cannot happen; never let it fall through to a grant */
+		fa_lookup_finish(lookup, FA_TEMPFAIL, "internal: no bind result");
+	} else if (lookup->request.target == NULL) {
+		fa_lookup_finish(lookup, FA_GRANTED, NULL);
+	} else if (lookup->target == NULL) {
+		fa_lookup_finish(lookup, FA_DENIED, lookup->target_count == 0 ?
+			"target unknown (target_filter matches no entry)" :
+			arena_printf(&lookup->arena, "target ambiguous "
+				     "(target_filter matches %u or more entries)",
+				     lookup->target_count));
+	} else if (lookup->target_invalid != NULL) {
+		fa_lookup_finish(lookup, FA_DENIED, lookup->target_invalid);
+	} else if (lookup->groups_wanted &&
+		   lookup->group_state != FA_STEP_DONE) {
+		fa_lookup_finish(lookup, FA_TEMPFAIL,
+				 "internal: groups not looked up");
+	} else {
+		fa_lookup_decide(lookup);
+	}
+}
+
+/* fa_lookup_continue - start what can start; decide once nothing runs */
 static void fa_lookup_continue(struct fa_lookup *lookup)
 {
 	if (lookup->finished)
@@ -809,67 +1088,11 @@ static void fa_lookup_continue(struct fa_lookup *lookup)
 				 "(refused without asking the directory)");
 		return;
 	}
-	if (lookup->person_state == FA_STEP_DONE && lookup->person != NULL &&
-	    !lookup->person_disabled && lookup->bind_state == FA_STEP_IDLE)
-		person_next_step(lookup);
-	if (lookup->target_state == FA_STEP_DONE && lookup->target != NULL &&
-	    lookup->result.target_dn == NULL)
-		fa_lookup_set_target(lookup);
-	if (lookup->groups_wanted && lookup->group_state == FA_STEP_IDLE &&
-	    lookup->person_state == FA_STEP_DONE && lookup->person != NULL &&
-	    !lookup->person_disabled &&
-	    lookup->target_state == FA_STEP_DONE && lookup->target != NULL &&
-	    target_needs_groups(lookup))
-		group_search_start(lookup, (unsigned int)-1);
-	if (fa_lookup_busy(lookup))
+	fa_lookup_schedule(lookup);
+	if (lookup->finished || fa_lookup_busy(lookup) ||
+	    lookup->finish_timeout != NULL)
 		return;
-
-	if (lookup->userdb_only) {
-		if (lookup->target_state == FA_STEP_TEMPFAIL)
-			fa_lookup_finish(lookup, FA_TEMPFAIL,
-					 lookup->tempfail_reason);
-		else if (lookup->target == NULL)
-			fa_lookup_finish(lookup, FA_UNKNOWN_TARGET,
-				lookup->target_count == 0 ? "no such functional account" :
-				"the name matches several entries");
-		else
-			fa_lookup_finish(lookup, FA_GRANTED, NULL);
-		return;
-	}
-	if (lookup->person_state == FA_STEP_TEMPFAIL) {
-		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
-	} else if (lookup->person == NULL) {
-		fa_lookup_finish(lookup, FA_DENIED, lookup->person_count == 0 ?
-			"person unknown (person_filter matches no entry)" :
-			arena_printf(&lookup->arena, "person ambiguous "
-				     "(person_filter matches %u entries)",
-				     lookup->person_count));
-	} else if (lookup->person_disabled) {
-		fa_lookup_finish(lookup, FA_DENIED, arena_printf(&lookup->arena,
-			"person disabled: %s", lookup->person_disabled_reason));
-	} else if (lookup->request.password != NULL &&
-		   lookup->bind_state == FA_STEP_DONE && !lookup->bind_ok) {
-		fa_lookup_finish(lookup, FA_BAD_PASSWORD, arena_printf(
-			&lookup->arena, "password bind refused: %s",
-			lookup->bind_error));
-	} else if (lookup->bind_state == FA_STEP_TEMPFAIL ||
-		   lookup->target_state == FA_STEP_TEMPFAIL ||
-		   lookup->group_state == FA_STEP_TEMPFAIL) {
-		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
-	} else if (lookup->request.password != NULL && !lookup->bind_ok) {
-		/* cannot happen; never let it fall through to a grant */
-		fa_lookup_finish(lookup, FA_TEMPFAIL, "internal: no bind result");
-	} else if (lookup->request.target == NULL) {
-		fa_lookup_finish(lookup, FA_GRANTED, NULL);
-	} else if (lookup->target == NULL) {
-		fa_lookup_finish(lookup, FA_DENIED, lookup->target_count == 0 ?
-			"target unknown (target_filter matches no entry)" :
-			arena_printf(&lookup->arena, "target ambiguous "
-				     "(target_filter matches %u entries)",
-				     lookup->target_count));
-	} else {
-		fa_lookup_decide(lookup);
-	}
+	fa_lookup_outcome(lookup);
 }
 
 static struct fa_lookup *fa_lookup_new(struct fa_context *ctx, bool want_trace,
@@ -878,17 +1101,22 @@ static struct fa_lookup *fa_lookup_new(struct fa_context *ctx, bool want_trace,
 {
 	struct fa_lookup *lookup = calloc(1, sizeof(*lookup));
 
-	if (lookup == NULL)
+	if (lookup == NULL || ctx->shutting_down)
 		abort();
 	lookup->ctx = ctx;
 	arena_init(&lookup->arena, 4096);
 	lookup->request.want_trace = want_trace;
 	lookup->callback = callback;
 	lookup->context = context;
-	lookup->group_dns = arena_alloc(&lookup->arena,
-		sizeof(*lookup->group_dns) * FA_MAX_GROUPS);
-	lookup->group_names = arena_alloc(&lookup->arena,
-		sizeof(*lookup->group_names) * FA_MAX_GROUPS);
+	lookup->deadline_msecs = fa_monotonic_msecs() +
+		(long long)ctx->set->ldap_timeout * 1000;
+	lookup->groups = arena_alloc(&lookup->arena,
+		sizeof(*lookup->groups) * FA_MAX_GROUPS);
+	lookup->result.decision.right = ACL_RIGHT_UNSET;
+	lookup->next = ctx->lookups;
+	if (ctx->lookups != NULL)
+		ctx->lookups->prev = lookup;
+	ctx->lookups = lookup;
 	return lookup;
 }
 
@@ -908,34 +1136,39 @@ static void fa_lookup_start_target(struct fa_lookup *lookup)
 	filter = fa_expand_filter(lookup, set->target_filter,
 				  lookup->request.target, NULL, NULL);
 	lookup->target_state = FA_STEP_RUNNING;
-	lookup->target_op = ldap_pool_search(lookup->ctx->ldap, &lookup->arena,
-		set->target_base, filter, lookup->ctx->target_attrs, 2,
-		target_search_callback, lookup);
+	lookup->target_op = fa_lookup_search(lookup, set->target_base,
+		LDAP_POOL_SCOPE_SUBTREE, filter, lookup->ctx->target_attrs, 2,
+		target_search_callback);
 }
 
-struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
-				 const struct fa_lookup_request *request,
-				 fa_lookup_callback_t *callback, void *context)
+static struct fa_lookup *
+fa_lookup_start(struct fa_context *ctx, const struct fa_lookup_request *request,
+		bool explain, fa_lookup_callback_t *callback, void *context)
 {
 	const struct fa_settings *set = ctx->set;
 	struct fa_lookup *lookup;
 	const char *filter;
 
 	lookup = fa_lookup_new(ctx, request->want_trace, callback, context);
+	lookup->explain = explain;
 	lookup->request.person = arena_strdup(&lookup->arena, request->person);
 	lookup->request.target = arena_strdup(&lookup->arena, request->target);
-	lookup->request.password = request->password;
 	lookup->groups_wanted = true;
 	fa_trace(lookup, "person \"%s\", target \"%s\"", request->person,
 		 request->target != NULL ? request->target : "(none)");
 
-	if (request->password != NULL && request->password[0] == '\0') {
+	if (!explain && (request->password == NULL ||
+			 request->password[0] == '\0')) {
 		/* never asked of the directory: an empty simple bind is an
 		   anonymous bind, which "succeeds" */
 		lookup->empty_password = true;
-		lookup->finish_timeout = ctx->loop->timeout_add(ctx->loop, 0,
-			fa_lookup_finish_timeout, lookup);
+		fa_lookup_kick(lookup);
 		return lookup;
+	}
+	if (!explain) {
+		lookup->password = strdup(request->password);
+		if (lookup->password == NULL)
+			abort();
 	}
 	if (lookup_cache_get(ctx->cache, LOOKUP_CACHE_PERSON,
 			     lookup->request.person, &lookup->arena,
@@ -947,13 +1180,28 @@ struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
 		filter = fa_expand_filter(lookup, set->person_filter,
 					  request->person, NULL, NULL);
 		lookup->person_state = FA_STEP_RUNNING;
-		lookup->person_op = ldap_pool_search(ctx->ldap, &lookup->arena,
-			set->person_base, filter, ctx->person_attrs, 2,
-			person_search_callback, lookup);
+		lookup->person_op = fa_lookup_search(lookup, set->person_base,
+			LDAP_POOL_SCOPE_SUBTREE, filter, ctx->person_attrs, 2,
+			person_search_callback);
 	}
 	if (request->target != NULL)
 		fa_lookup_start_target(lookup);
 	return lookup;
+}
+
+struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
+				 const struct fa_lookup_request *request,
+				 fa_lookup_callback_t *callback, void *context)
+{
+	return fa_lookup_start(ctx, request, false, callback, context);
+}
+
+struct fa_lookup *fa_lookup_explain(struct fa_context *ctx,
+				    const struct fa_lookup_request *request,
+				    fa_lookup_callback_t *callback,
+				    void *context)
+{
+	return fa_lookup_start(ctx, request, true, callback, context);
 }
 
 struct fa_lookup *fa_lookup_target(struct fa_context *ctx, const char *target,

@@ -3,9 +3,9 @@
 
 /* fa-lookup - gather the facts for one login from the directory and hand
    them to grant_decide(). Input: person and target as typed (already
-   split and checked by login-split), the password (NULL only for the
-   explain tool, which skips the bind and says so). Output: exactly one
-   callback with a result; never a grant on error, timeout or doubt. */
+   split and checked by login-split) and the password. Output: exactly one
+   callback with a result; never a grant on error, timeout or doubt. One
+   deadline, ldap_timeout, covers everything a login waits for. */
 
 #include "grant-decide.h"
 #include "fa-loop.h"
@@ -40,8 +40,13 @@ struct fa_result {
 	const char *target_dn;
 	/* quota in MB from the first quota attribute present, or NULL */
 	const char *quota_mb;
-	/* the decision, when one was made */
+	/* the decision, when one was made; decision.right is ACL_RIGHT_UNSET
+	   unless a functional account was decided on */
 	struct grant_decision decision;
+	/* false only from fa_lookup_explain(): nobody's password was
+	   verified, so FA_GRANTED means "authorised, if the password is
+	   right" */
+	bool password_checked;
 	/* what was checked, step by step (only if asked for) */
 	const char *const *trace;
 	unsigned int trace_count;
@@ -54,7 +59,8 @@ struct fa_lookup_request {
 	/* as typed; target NULL for an ordinary login (plain_logins) */
 	const char *person;
 	const char *target;
-	/* NULL: explain mode, no bind */
+	/* the person's password (copied; wiped when the lookup ends); NULL
+	   or empty is a bad password, never asked of the directory */
 	const char *password;
 	/* collect result->trace */
 	bool want_trace;
@@ -62,6 +68,8 @@ struct fa_lookup_request {
 
 struct fa_context *fa_context_init(const struct fa_settings *set,
 				   struct fa_loop *loop);
+/* fa_context_deinit - every lookup still running ends with FA_TEMPFAIL
+   ("shutting down") before the connections close */
 void fa_context_deinit(struct fa_context **ctx_p);
 
 /* fa_lookup_auth - authenticate and authorise; the callback runs from the
@@ -69,6 +77,13 @@ void fa_context_deinit(struct fa_context **ctx_p);
 struct fa_lookup *fa_lookup_auth(struct fa_context *ctx,
 				 const struct fa_lookup_request *request,
 				 fa_lookup_callback_t *callback, void *context);
+/* fa_lookup_explain - the same lookup and decision without a password
+   and without a bind (request->password is ignored), for the admin's
+   explain tool: result->password_checked is false */
+struct fa_lookup *fa_lookup_explain(struct fa_context *ctx,
+				    const struct fa_lookup_request *request,
+				    fa_lookup_callback_t *callback,
+				    void *context);
 /* fa_lookup_target - find a functional account by mailbox name (userdb) */
 struct fa_lookup *fa_lookup_target(struct fa_context *ctx, const char *target,
 				   bool want_trace,

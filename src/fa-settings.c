@@ -95,9 +95,9 @@ static const struct fa_setting_def fa_setting_defs[] = {
 	DEF(FA_SET_STR, userdb_uid, "vmail"),
 	DEF(FA_SET_STR, userdb_gid, "vmail"),
 
-	DEF(FA_SET_STR, session_acl, "vfile:/etc/dovecot/functional-rights.acl"),
+	DEF(FA_SET_STR, session_acl, ""),
 	DEF(FA_SET_STR, session_acl_group_prefix, "functional-"),
-	DEF(FA_SET_STR, session_mail_plugins, "acl"),
+	DEF(FA_SET_STR, session_mail_plugins, "acl functional_session"),
 };
 #define FA_SETTING_COUNT (sizeof(fa_setting_defs) / sizeof(fa_setting_defs[0]))
 

@@ -97,8 +97,10 @@ struct fa_settings {
 	const char *session_acl;
 	/* the session's acl_groups is this prefix plus the right's name */
 	const char *session_acl_group_prefix;
-	/* mail_plugins of the session (empty: leave as is); loading acl here
-	   keeps the right enforced even where the site forgot mail_plugins */
+	/* mail plugins added to the site's mail_plugins in functional
+	   sessions (empty: none); acl and functional_session keep the right
+	   enforced and the session confined even where the site's
+	   mail_plugins lack them */
 	const char *session_mail_plugins;
 };
 

@@ -54,10 +54,18 @@ static void explain_callback(const struct fa_result *result, void *context)
 		       result->quota_mb != NULL ? " MB" : "");
 	switch (result->status) {
 	case FA_GRANTED:
-		printf("GRANTED by %s, right %s (IMAP rights %s), provided "
-		       "the password bind succeeds\n", result->decision.rule,
-		       acl_right_name(result->decision.right),
-		       acl_right_imap_rights(result->decision.right));
+		if (result->decision.rule == NULL) {
+			/* an ordinary login (plain_logins): no account, no rule */
+			printf("GRANTED as an ordinary login of %s, provided "
+			       "the password bind succeeds\n",
+			       result->person_name);
+		} else {
+			printf("GRANTED by %s, right %s (IMAP rights %s), "
+			       "provided the password bind succeeds\n",
+			       result->decision.rule,
+			       acl_right_name(result->decision.right),
+			       acl_right_imap_rights(result->decision.right));
+		}
 		state->exit_code = 0;
 		break;
 	case FA_TEMPFAIL:
@@ -147,7 +155,7 @@ int main(int argc, char *argv[])
 	ctx = fa_context_init(set, poll_loop_fa(loop));
 	printf("checking with %s (password bind skipped: no password)\n",
 	       config);
-	(void)fa_lookup_auth(ctx, &request, explain_callback, &state);
+	(void)fa_lookup_explain(ctx, &request, explain_callback, &state);
 	poll_loop_run(loop, &state.done);
 	fa_context_deinit(&ctx);
 	poll_loop_free(&loop);

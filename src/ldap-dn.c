@@ -2,6 +2,7 @@
 
 #include "ldap-dn.h"
 #include "arena.h"
+#include "text-fold.h"
 
 #include <ldap.h>
 
@@ -52,12 +53,14 @@ const char *ldap_dn_comparable(struct arena *arena, const char *dn)
 	const char *result;
 
 	if (ldap_dn_is_plain(dn))
-		return dn;
+		return text_casefold(arena, dn);
 	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out,
 			      LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
 	    out == NULL)
-		return dn;
-	result = arena_strdup(arena, out);
+		return text_casefold(arena, dn);
+	result = text_casefold(arena, out);
+	if (result == out)
+		result = arena_strdup(arena, out);
 	ldap_memfree(out);
 	return result;
 }

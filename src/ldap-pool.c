@@ -4,9 +4,13 @@
    says when the socket is writable), one URI at a time: a URI that refuses,
    or does not connect and bind within ldap_timeout, hands over to the next.
    When every URI has failed, new connects wait a second, and operations
-   fail at once as temporary failures instead of queueing. Exceptions, which
-   block for at most the network timeout: the TLS handshake of ldaps://
-   URIs and StartTLS, both negotiated right after the TCP connect. */
+   fail at once as temporary failures instead of queueing. StartTLS is
+   asked for and answered through the loop. Exceptions, which block for at
+   most ldap_timeout (libldap's network timeout): the TLS handshake itself
+   (of ldaps:// URIs inside the connect, of StartTLS after its answer),
+   which libldap cannot hand to an event loop, and host-name resolution
+   inside libldap's connect (use addresses or /etc/hosts names in
+   ldap_uris where the resolver may be slow). */
 
 #include "ldap-pool.h"
 #include "fa-settings.h"
@@ -25,14 +29,17 @@
 #define LDAP_POOL_RECONNECT_MSECS 1000
 /* searches in flight on one connection before new ones queue */
 #define LDAP_CONN_MAX_PENDING 128
-/* bounds on what a server may send back for one search */
-#define LDAP_MAX_ENTRIES 64
+/* bounds on what a server may send back for one entry: beyond them the
+   answer fails rather than being cut short */
+#define LDAP_MAX_ATTRS 256
 #define LDAP_MAX_VALUES 100000
 
 enum ldap_conn_state {
 	LDAP_CONN_DOWN,
 	/* TCP connect in flight */
 	LDAP_CONN_CONNECTING,
+	/* connected, StartTLS request in flight */
+	LDAP_CONN_STARTTLS,
 	/* connected, service bind in flight */
 	LDAP_CONN_BINDING,
 	LDAP_CONN_READY,
@@ -54,6 +61,7 @@ struct ldap_conn {
 	enum ldap_conn_state state;
 	/* for person binds only, never for searches */
 	bool for_binds;
+	/* the StartTLS request, then the service bind */
 	int service_bind_msgid;
 	/* watches the socket: writable while connecting, then readable */
 	struct fa_loop_io *io;
@@ -77,15 +85,19 @@ struct ldap_op {
 
 	struct arena *arena;
 	const char *base, *filter;
+	enum ldap_pool_scope scope;
 	const char *const *attrs;
 	int size_limit;
 	struct ldap_entry *entries;
 	unsigned int entry_count;
+	/* why the answer cannot be trusted as complete; NULL if it can */
+	const char *incomplete;
 
 	const char *dn;
 	char *password;
 
 	struct fa_loop_timeout *timeout;
+	unsigned int timeout_msecs;
 	/* already re-sent once after its connection was lost */
 	bool retried;
 	/* set when the result is delivered from a 0 ms timeout, so that no
@@ -276,7 +288,8 @@ static void op_timeout(void *context)
 	char reason[128];
 
 	op->timeout = NULL;
-	snprintf(reason, sizeof(reason), "LDAP %s timed out after %u s",
+	snprintf(reason, sizeof(reason), "LDAP %s timed out: no answer "
+		 "within the login's ldap_timeout of %u s",
 		 op->type == LDAP_OP_SEARCH ? "search" : "bind",
 		 op->pool->set->ldap_timeout);
 	if (conn == NULL) {
@@ -379,7 +392,8 @@ static void ldap_conn_connect_timeout(void *context)
 	snprintf(error, sizeof(error), "timed out after %u s without an answer",
 		 conn->pool->set->ldap_timeout);
 	ldap_pool_connect_failed(conn, conn->state == LDAP_CONN_CONNECTING ?
-				 "connect to" : "service bind at", error);
+				 "connect to" : conn->state == LDAP_CONN_STARTTLS ?
+				 "StartTLS with" : "service bind at", error);
 	ldap_pool_dispatch(conn->pool);
 }
 
@@ -394,24 +408,14 @@ static void ldap_conn_ready(struct ldap_conn *conn)
 	pool->connect_failed_at = 0;
 }
 
-/* ldap_conn_established - TCP is up: StartTLS, then the service bind of
-   search connections */
-static void ldap_conn_established(struct ldap_conn *conn)
+/* ldap_conn_service_bind - TLS (if any) is up: bind search connections
+   as the service account */
+static void ldap_conn_service_bind(struct ldap_conn *conn)
 {
-	struct ldap_pool *pool = conn->pool;
-	const struct fa_settings *set = pool->set;
+	const struct fa_settings *set = conn->pool->set;
 	struct berval cred;
 	int ret;
 
-	/* ldaps:// is encrypted already; StartTLS there is an error */
-	if (set->ldap_starttls && strncmp(conn->uri, "ldaps://", 8) != 0 &&
-	    (ret = ldap_start_tls_s(conn->ld, NULL, NULL)) != LDAP_SUCCESS) {
-		ldap_pool_connect_failed(conn, "StartTLS with",
-					 ldap_conn_error(conn, ret));
-		return;
-	}
-	conn->io = pool->loop->io_add(pool->loop, conn->fd, false,
-				      ldap_conn_input, conn);
 	if (conn->for_binds || set->ldap_bind_dn[0] == '\0') {
 		ldap_conn_ready(conn);
 		return;
@@ -426,6 +430,51 @@ static void ldap_conn_established(struct ldap_conn *conn)
 		return;
 	}
 	conn->state = LDAP_CONN_BINDING;
+}
+
+/* ldap_conn_established - TCP is up: ask for StartTLS without waiting
+   for the answer (ldap_conn_starttls_result), or bind */
+static void ldap_conn_established(struct ldap_conn *conn)
+{
+	struct ldap_pool *pool = conn->pool;
+	int ret;
+
+	conn->io = pool->loop->io_add(pool->loop, conn->fd, false,
+				      ldap_conn_input, conn);
+	/* ldaps:// is encrypted already; StartTLS there is an error */
+	if (!pool->set->ldap_starttls || strncmp(conn->uri, "ldaps://", 8) == 0) {
+		ldap_conn_service_bind(conn);
+		return;
+	}
+	ret = ldap_start_tls(conn->ld, NULL, NULL, &conn->service_bind_msgid);
+	if (ret != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "StartTLS with",
+					 ldap_conn_error(conn, ret));
+		return;
+	}
+	conn->state = LDAP_CONN_STARTTLS;
+}
+
+/* ldap_conn_starttls_result - the server agreed to StartTLS: do the
+   handshake (bounded by ldap_timeout through libldap's network timeout;
+   libldap has no way to hand it to an event loop), then bind */
+static void ldap_conn_starttls_result(struct ldap_conn *conn,
+				      LDAPMessage *msg)
+{
+	int code = LDAP_OTHER, ret;
+
+	ret = ldap_parse_result(conn->ld, msg, &code, NULL, NULL, NULL, NULL, 0);
+	if (ret != LDAP_SUCCESS || code != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "StartTLS with",
+			ldap_conn_error(conn, ret != LDAP_SUCCESS ? ret : code));
+		return;
+	}
+	if ((ret = ldap_install_tls(conn->ld)) != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "StartTLS with",
+					 ldap_conn_error(conn, ret));
+		return;
+	}
+	ldap_conn_service_bind(conn);
 }
 
 /* ldap_conn_connect_done - the non-blocking connect has finished */
@@ -493,7 +542,9 @@ static void ldap_op_send(struct ldap_conn *conn, struct ldap_op *op)
 	int ret;
 
 	if (op->type == LDAP_OP_SEARCH) {
-		ret = ldap_search_ext(conn->ld, op->base, LDAP_SCOPE_SUBTREE,
+		ret = ldap_search_ext(conn->ld, op->base,
+				      op->scope == LDAP_POOL_SCOPE_BASE ?
+				      LDAP_SCOPE_BASE : LDAP_SCOPE_SUBTREE,
 				      op->filter, (char **)op->attrs, 0,
 				      NULL, NULL, &tv, op->size_limit,
 				      &op->msgid);
@@ -527,6 +578,7 @@ ldap_pool_pick(struct ldap_pool *pool, struct ldap_conn *conns,
 	*connecting_r = false;
 	for (i = 0; i < count; i++) {
 		if (conns[i].state == LDAP_CONN_CONNECTING ||
+		    conns[i].state == LDAP_CONN_STARTTLS ||
 		    conns[i].state == LDAP_CONN_BINDING)
 			*connecting_r = true;
 		if (conns[i].state != LDAP_CONN_READY ||
@@ -592,18 +644,79 @@ static void ldap_pool_dispatch(struct ldap_pool *pool)
 				 pool->set->ldap_bind_connections, 1);
 }
 
+/* entry_attr_slot - the attribute of entry named like desc without its
+   options ("uid" for "uid;lang-de"), added if new; NULL when the entry
+   already has LDAP_MAX_ATTRS attributes */
+static struct ldap_attr *
+entry_attr_slot(struct arena *arena, struct ldap_attr *attrs,
+		unsigned int *count, const char *desc)
+{
+	size_t len = strcspn(desc, ";");
+	unsigned int i;
+
+	for (i = 0; i < *count; i++) {
+		if (strlen(attrs[i].name) == len &&
+		    strncasecmp(attrs[i].name, desc, len) == 0)
+			return &attrs[i];
+	}
+	if (*count == LDAP_MAX_ATTRS)
+		return NULL;
+	attrs[*count].name = arena_strndup(arena, desc, len);
+	attrs[*count].values = NULL;
+	attrs[*count].value_count = 0;
+	attrs[*count].untagged_count = 0;
+	return &attrs[(*count)++];
+}
+
+/* entry_attr_add_values - append vals to attr; an error if a value holds
+   a NUL byte (it would compare as its prefix) or there are too many */
+static const char *
+entry_attr_add_values(struct arena *arena, struct ldap_attr *attr,
+		      struct berval **vals, bool tagged)
+{
+	unsigned int n = (unsigned int)ldap_count_values_len(vals), i, at;
+	const char **values;
+
+	if (n > LDAP_MAX_VALUES - attr->value_count)
+		return "more values than the plugin accepts";
+	/* untagged values go before the subtypes' */
+	at = tagged ? attr->value_count : attr->untagged_count;
+	values = arena_alloc(arena, sizeof(*values) *
+			     (attr->value_count + n + 1));
+	memcpy(values, attr->values, sizeof(*values) * at);
+	memcpy(values + at + n, attr->values + at,
+	       sizeof(*values) * (attr->value_count - at));
+	for (i = 0; i < n; i++) {
+		if (vals[i]->bv_len > 0 &&
+		    memchr(vals[i]->bv_val, '\0', vals[i]->bv_len) != NULL)
+			return "a value with a NUL byte";
+		values[at + i] = vals[i]->bv_len == 0 ? "" :
+			arena_strndup(arena, vals[i]->bv_val, vals[i]->bv_len);
+	}
+	values[attr->value_count + n] = NULL;
+	attr->values = values;
+	attr->value_count += n;
+	if (!tagged)
+		attr->untagged_count += n;
+	return NULL;
+}
+
 static void ldap_op_save_entry(struct ldap_op *op, LDAP *ld, LDAPMessage *msg)
 {
 	struct ldap_entry *entries, *entry;
-	struct ldap_attr *attrs;
+	struct ldap_attr *attrs, *attr;
 	struct berval **vals;
-	BerElement *ber;
-	unsigned int attr_count = 0, i, n;
-	const char **values;
+	BerElement *ber = NULL;
+	unsigned int attr_count = 0;
+	const char *error = NULL;
 	char *dn, *name;
 
-	if (op->entry_count >= LDAP_MAX_ENTRIES)
+	if (op->incomplete != NULL)
 		return;
+	if (op->entry_count >= (unsigned int)op->size_limit) {
+		op->incomplete = "more entries than asked for";
+		return;
+	}
 	entries = arena_alloc(op->arena, sizeof(*entries) * (op->entry_count + 1));
 	if (op->entry_count > 0)
 		memcpy(entries, op->entries, sizeof(*entries) * op->entry_count);
@@ -611,41 +724,70 @@ static void ldap_op_save_entry(struct ldap_op *op, LDAP *ld, LDAPMessage *msg)
 	entry = &entries[op->entry_count++];
 
 	dn = ldap_get_dn(ld, msg);
+	if (dn == NULL || dn[0] == '\0')
+		error = "an entry without a DN";
 	entry->dn = arena_strdup(op->arena, dn != NULL ? dn : "");
 	ldap_memfree(dn);
 
-	for (i = 0; op->attrs[i] != NULL; i++) ;
-	attrs = arena_alloc(op->arena, sizeof(*attrs) * (i + 1));
-	for (name = ldap_first_attribute(ld, msg, &ber); name != NULL;
+	attrs = arena_alloc(op->arena, sizeof(*attrs) * (LDAP_MAX_ATTRS + 1));
+	for (name = ldap_first_attribute(ld, msg, &ber);
+	     name != NULL && error == NULL;
 	     name = ldap_next_attribute(ld, msg, ber)) {
 		vals = ldap_get_values_len(ld, msg, name);
-		if (attr_count <= i && vals != NULL) {
-			n = (unsigned int)ldap_count_values_len(vals);
-			if (n > LDAP_MAX_VALUES)
-				n = LDAP_MAX_VALUES;
-			values = arena_alloc(op->arena, sizeof(*values) * (n + 1));
-			for (unsigned int v = 0; v < n; v++) {
-				values[v] = arena_strndup(op->arena,
-					vals[v]->bv_val, vals[v]->bv_len);
-			}
-			attrs[attr_count].name = arena_strdup(op->arena, name);
-			attrs[attr_count].values = values;
-			attrs[attr_count].value_count = n;
-			attr_count++;
-		}
+		attr = entry_attr_slot(op->arena, attrs, &attr_count, name);
+		if (attr == NULL)
+			error = "more attributes than the plugin accepts";
+		else if (vals != NULL)
+			error = entry_attr_add_values(op->arena, attr, vals,
+						      strchr(name, ';') != NULL);
 		ldap_value_free_len(vals);
 		ldap_memfree(name);
 	}
+	ldap_memfree(name);
 	if (ber != NULL)
 		ber_free(ber, 0);
 	entry->attrs = attrs;
 	entry->attr_count = attr_count;
+	if (error != NULL) {
+		op->incomplete = arena_printf(op->arena, "%s in entry %s",
+					      error, entry->dn);
+	}
+}
+
+/* ldap_search_outcome - the search's result code and what arrived, as
+   one of ldap_op_result's values; reason_r says why it is not OK */
+static enum ldap_op_result
+ldap_search_outcome(struct ldap_op *op, int code, const char **reason_r)
+{
+	if (op->incomplete != NULL) {
+		*reason_r = op->incomplete;
+		return LDAP_OP_TEMPFAIL;
+	}
+	switch (code) {
+	case LDAP_SUCCESS:
+		return LDAP_OP_OK;
+	case LDAP_SIZELIMIT_EXCEEDED:
+		/* our own limit: "at least size_limit entries" is the
+		   answer; fewer means the directory's limit cut it short */
+		if (op->entry_count >= (unsigned int)op->size_limit)
+			return LDAP_OP_OK;
+		*reason_r = "the directory's size limit cut the answer short";
+		return LDAP_OP_TEMPFAIL;
+	case LDAP_NO_SUCH_OBJECT:
+		*reason_r = arena_printf(op->arena, "search base %s does not "
+					 "exist", op->base);
+		return LDAP_OP_TEMPFAIL;
+	default:
+		return LDAP_OP_TEMPFAIL;
+	}
 }
 
 static void ldap_op_result(struct ldap_conn *conn, struct ldap_op *op,
 			   LDAPMessage *msg)
 {
-	char *matched = NULL, *text = NULL, reason[256];
+	char *matched = NULL, *text = NULL, reason[512];
+	const char *why = NULL;
+	enum ldap_op_result result;
 	int code = LDAP_OTHER, ret;
 
 	ret = ldap_parse_result(conn->ld, msg, &code, &matched, &text,
@@ -672,16 +814,22 @@ static void ldap_op_result(struct ldap_conn *conn, struct ldap_op *op,
 			op_finish(op, LDAP_OP_TEMPFAIL, reason);
 		return;
 	}
-	if (code == LDAP_SUCCESS || code == LDAP_SIZELIMIT_EXCEEDED ||
-	    code == LDAP_NO_SUCH_OBJECT) {
-		if (code == LDAP_NO_SUCH_OBJECT) {
-			pool_log(conn->pool, FA_LOG_WARNING,
-				 "LDAP search base %s does not exist", op->base);
-		}
+	result = ldap_search_outcome(op, code, &why);
+	if (result == LDAP_OP_OK) {
 		op_finish(op, LDAP_OP_OK, NULL);
-	} else {
-		op_finish(op, LDAP_OP_TEMPFAIL, reason);
+		return;
 	}
+	if (why != NULL) {
+		char full[768];
+
+		snprintf(full, sizeof(full), "incomplete answer (%s): %s",
+			 reason, why);
+		pool_log(conn->pool, FA_LOG_ERROR, "LDAP search %s below %s: %s",
+			 op->filter, op->base, full);
+		op_finish(op, LDAP_OP_TEMPFAIL, full);
+		return;
+	}
+	op_finish(op, LDAP_OP_TEMPFAIL, reason);
 }
 
 static struct ldap_op *ldap_conn_find_op(struct ldap_conn *conn, int msgid)
@@ -733,13 +881,20 @@ static void ldap_conn_input(void *context)
 			break;
 		}
 		msgid = ldap_msgid(msg);
-		if (conn->state == LDAP_CONN_BINDING &&
+		if (conn->state == LDAP_CONN_STARTTLS &&
+		    msgid == conn->service_bind_msgid) {
+			ldap_conn_starttls_result(conn, msg);
+		} else if (conn->state == LDAP_CONN_BINDING &&
 		    msgid == conn->service_bind_msgid) {
 			ldap_conn_service_bind_result(conn, msg);
 		} else if ((op = ldap_conn_find_op(conn, msgid)) == NULL) {
 			/* answer to an abandoned or cancelled request */
 		} else if (ret == LDAP_RES_SEARCH_ENTRY) {
 			ldap_op_save_entry(op, conn->ld, msg);
+		} else if (ret == LDAP_RES_SEARCH_REFERENCE) {
+			/* referrals are not chased: part of the answer is
+			   on another server */
+			op->incomplete = "a referral to another server";
 		} else if (ret == LDAP_RES_SEARCH_RESULT || ret == LDAP_RES_BIND) {
 			ldap_op_result(conn, op, msg);
 		}
@@ -766,8 +921,7 @@ static void ldap_op_start(struct ldap_op *op)
 {
 	struct ldap_pool *pool = op->pool;
 
-	op->timeout = pool->loop->timeout_add(pool->loop,
-					      pool->set->ldap_timeout * 1000,
+	op->timeout = pool->loop->timeout_add(pool->loop, op->timeout_msecs,
 					      op_timeout, op);
 	op_list_add(op_home_list(op), op);
 	ldap_pool_dispatch(pool);
@@ -775,14 +929,20 @@ static void ldap_op_start(struct ldap_op *op)
 
 struct ldap_op *
 ldap_pool_search(struct ldap_pool *pool, struct arena *arena,
-		 const char *base, const char *filter,
+		 const char *base, enum ldap_pool_scope scope,
+		 const char *filter,
 		 const char *const *attrs, int size_limit,
+		 unsigned int timeout_msecs,
 		 ldap_search_callback_t *callback, void *context)
 {
 	struct ldap_op *op = ldap_op_new(pool, LDAP_OP_SEARCH, context);
 
+	if (size_limit <= 0)
+		abort();
 	op->arena = arena;
 	op->base = base;
+	op->scope = scope;
+	op->timeout_msecs = timeout_msecs;
 	op->filter = filter;
 	op->attrs = attrs;
 	op->size_limit = size_limit;
@@ -793,11 +953,13 @@ ldap_pool_search(struct ldap_pool *pool, struct arena *arena,
 
 struct ldap_op *
 ldap_pool_bind(struct ldap_pool *pool, const char *dn, const char *password,
+	       unsigned int timeout_msecs,
 	       ldap_bind_callback_t *callback, void *context)
 {
 	struct ldap_op *op = ldap_op_new(pool, LDAP_OP_BIND, context);
 
 	op->dn = dn;
+	op->timeout_msecs = timeout_msecs;
 	op->bind_callback = callback;
 	if (password == NULL || password[0] == '\0') {
 		op_list_add(op_home_list(op), op);
@@ -919,9 +1081,20 @@ ldap_entry_attr(const struct ldap_entry *entry, const char *name)
 	return NULL;
 }
 
-const char *ldap_entry_first(const struct ldap_entry *entry, const char *name)
+const char *const *
+ldap_entry_values(const struct ldap_entry *entry, const char *name,
+		  unsigned int *count_r)
 {
 	const struct ldap_attr *attr = ldap_entry_attr(entry, name);
 
-	return attr == NULL || attr->value_count == 0 ? NULL : attr->values[0];
+	*count_r = attr == NULL ? 0 : attr->untagged_count;
+	return attr == NULL ? NULL : attr->values;
+}
+
+const char *ldap_entry_first(const struct ldap_entry *entry, const char *name)
+{
+	unsigned int count;
+	const char *const *values = ldap_entry_values(entry, name, &count);
+
+	return count == 0 ? NULL : values[0];
 }

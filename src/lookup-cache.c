@@ -69,6 +69,7 @@ entries_copy(struct arena *arena, const struct ldap_entry *entries,
 
 			attrs[a].name = arena_strdup(arena, src->name);
 			attrs[a].value_count = src->value_count;
+			attrs[a].untagged_count = src->untagged_count;
 			values = arena_alloc(arena, sizeof(*values) *
 					     (src->value_count + 1));
 			for (v = 0; v < src->value_count; v++)
