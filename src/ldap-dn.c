@@ -55,7 +55,7 @@ const char *ldap_dn_comparable(struct arena *arena, const char *dn)
 	if (ldap_dn_is_plain(dn))
 		return text_casefold(arena, dn);
 	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out,
-			      LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS ||
+			      LDAP_DN_FORMAT_LDAPV3 | LDAP_DN_PRETTY) != LDAP_SUCCESS ||
 	    out == NULL)
 		return text_casefold(arena, dn);
 	result = text_casefold(arena, out);
