@@ -102,6 +102,8 @@ struct fa_lookup {
 	struct grant_group *groups;
 	unsigned int group_count;
 	unsigned int group_depth;
+	/* first group of the level the running search completes */
+	unsigned int group_level_first;
 	bool groups_wanted;
 	/* the person's mail address, folded, as ACL values name it */
 	const char *person_address;
@@ -664,7 +666,7 @@ static void group_search_callback(enum ldap_op_result result,
 	struct fa_lookup *lookup = context;
 	const struct fa_settings *set = lookup->ctx->set;
 	const char *const *names;
-	unsigned int i, name_count, before = lookup->group_count;
+	unsigned int i, name_count, level_first = lookup->group_level_first;
 
 	lookup->group_op = NULL;
 	if (result != LDAP_OP_OK) {
@@ -685,11 +687,12 @@ static void group_search_callback(enum ldap_op_result result,
 			return;
 		}
 	}
-	/* groups in groups: the groups listing any group just found, one
-	   level a search; seen DNs are skipped, so a loop ends the walk */
-	if (lookup->group_count > before &&
+	/* groups in groups: the groups listing any group of the level just
+	   completed, one level a search; seen DNs are skipped, so a loop
+	   ends the walk */
+	if (lookup->group_count > level_first &&
 	    ++lookup->group_depth < set->group_nesting_depth) {
-		group_search_start(lookup, before);
+		group_search_start(lookup, level_first);
 		return;
 	}
 	lookup->group_state = FA_STEP_DONE;
@@ -698,7 +701,8 @@ static void group_search_callback(enum ldap_op_result result,
 }
 
 /* group_search_start - groups containing the person (first_new is
-   UINT_MAX), or containing any group found from first_new on */
+   UINT_MAX; with memberOf's groups they are the first level), or
+   containing any group found from first_new on */
 static void group_search_start(struct fa_lookup *lookup,
 			       unsigned int first_new)
 {
@@ -746,6 +750,8 @@ static void group_search_start(struct fa_lookup *lookup,
 		fa_lookup_continue(lookup);
 		return;
 	}
+	lookup->group_level_first = first_new == (unsigned int)-1 ? 0 :
+		lookup->group_count;
 	lookup->group_state = FA_STEP_RUNNING;
 	lookup->group_op = fa_lookup_search(lookup, set->group_base,
 		LDAP_POOL_SCOPE_SUBTREE, filter, lookup->ctx->group_attrs,
