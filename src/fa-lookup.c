@@ -24,6 +24,7 @@
 #include "text-fold.h"
 #include "var-template.h"
 #include "arena.h"
+#include "fa-clock.h"
 
 #include <errno.h>
 #include <ldap.h>
@@ -118,14 +119,6 @@ struct fa_lookup {
 };
 
 static void fa_lookup_continue(struct fa_lookup *lookup);
-
-static long long fa_monotonic_msecs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 const char *fa_status_name(enum fa_status status)
 {
@@ -314,7 +307,7 @@ static void fa_lookup_kick(struct fa_lookup *lookup)
    an operation started at the deadline fails from the loop) */
 static unsigned int fa_lookup_time_left(const struct fa_lookup *lookup)
 {
-	long long left = lookup->deadline_msecs - fa_monotonic_msecs();
+	long long left = lookup->deadline_msecs - fa_clock_msecs();
 
 	return left < 1 ? 1 : (unsigned int)left;
 }
@@ -1114,7 +1107,7 @@ static struct fa_lookup *fa_lookup_new(struct fa_context *ctx, bool want_trace,
 	lookup->request.want_trace = want_trace;
 	lookup->callback = callback;
 	lookup->context = context;
-	lookup->deadline_msecs = fa_monotonic_msecs() +
+	lookup->deadline_msecs = fa_clock_msecs() +
 		(long long)ctx->set->ldap_timeout * 1000;
 	lookup->groups = arena_alloc(&lookup->arena,
 		sizeof(*lookup->groups) * FA_MAX_GROUPS);

@@ -15,6 +15,7 @@
 #include "ldap-pool.h"
 #include "fa-settings.h"
 #include "arena.h"
+#include "fa-clock.h"
 
 #include <errno.h>
 #include <ldap.h>
@@ -129,14 +130,6 @@ struct ldap_pool {
 
 static void ldap_conn_input(void *context);
 static void ldap_pool_dispatch(struct ldap_pool *pool);
-
-static long long monotonic_msecs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void pool_log(struct ldap_pool *pool, enum fa_log_level level,
 		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -379,7 +372,7 @@ static void ldap_pool_connect_failed(struct ldap_conn *conn, const char *what,
 	pool->uri_index = (pool->uri_index + 1) % pool->uri_count;
 	if (++pool->uris_failed >= pool->uri_count) {
 		pool->uris_failed = 0;
-		pool->connect_failed_at = monotonic_msecs();
+		pool->connect_failed_at = fa_clock_msecs();
 	}
 }
 
@@ -531,7 +524,7 @@ static int ldap_conn_connect(struct ldap_conn *conn)
 static bool ldap_pool_may_connect(struct ldap_pool *pool)
 {
 	return pool->connect_failed_at == 0 ||
-		monotonic_msecs() - pool->connect_failed_at >=
+		fa_clock_msecs() - pool->connect_failed_at >=
 		LDAP_POOL_RECONNECT_MSECS;
 }
 
@@ -782,7 +775,7 @@ ldap_search_outcome(struct ldap_op *op, int code, const char **reason_r)
 	}
 }
 
-static void ldap_op_result(struct ldap_conn *conn, struct ldap_op *op,
+static void ldap_op_handle_result(struct ldap_conn *conn, struct ldap_op *op,
 			   LDAPMessage *msg)
 {
 	char *matched = NULL, *text = NULL, reason[512];
@@ -896,7 +889,7 @@ static void ldap_conn_input(void *context)
 			   on another server */
 			op->incomplete = "a referral to another server";
 		} else if (ret == LDAP_RES_SEARCH_RESULT || ret == LDAP_RES_BIND) {
-			ldap_op_result(conn, op, msg);
+			ldap_op_handle_result(conn, op, msg);
 		}
 		ldap_msgfree(msg);
 	}

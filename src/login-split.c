@@ -11,39 +11,9 @@
 
 #include "login-split.h"
 #include "arena.h"
+#include "text-fold.h"
 
 #include <string.h>
-
-/* utf8_sequence_len - length of the valid UTF-8 sequence at p, or 0 */
-static size_t utf8_sequence_len(const unsigned char *p, size_t left)
-{
-	size_t len, i;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		len = 2; cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		len = 3; cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		len = 4; cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (left < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	/* overlong forms, surrogates and values past U+10FFFF */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
 
 int login_part_check(const char *part, size_t len, const char **error_r)
 {
@@ -67,7 +37,8 @@ int login_part_check(const char *part, size_t len, const char **error_r)
 			*error_r = "space character";
 			return -1;
 		}
-		seq = utf8_sequence_len(p + i, len - i);
+		if (text_utf8_decode(p + i, len - i, &seq) < 0)
+			seq = 0;
 		if (seq == 0) {
 			*error_r = "invalid UTF-8";
 			return -1;

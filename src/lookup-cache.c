@@ -6,6 +6,7 @@
 #include "lookup-cache.h"
 #include "ldap-pool.h"
 #include "arena.h"
+#include "fa-clock.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -31,14 +32,6 @@ struct lookup_cache {
 	unsigned int table_size;
 	struct lookup_cache_item *fifo_head, *fifo_tail;
 };
-
-static long long cache_now_msecs(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned int cache_hash(enum lookup_cache_kind kind, const char *key)
 {
@@ -175,7 +168,7 @@ int lookup_cache_get(struct lookup_cache *cache, enum lookup_cache_kind kind,
 
 	if (cache == NULL)
 		return -1;
-	cache_expire(cache, cache_now_msecs());
+	cache_expire(cache, fa_clock_msecs());
 	item = cache_find(cache, kind, key);
 	if (item == NULL)
 		return -1;
@@ -193,7 +186,7 @@ void lookup_cache_put(struct lookup_cache *cache, enum lookup_cache_kind kind,
 
 	if (cache == NULL)
 		return;
-	now = cache_now_msecs();
+	now = fa_clock_msecs();
 	cache_expire(cache, now);
 	if (cache_find(cache, kind, key) != NULL)
 		return;

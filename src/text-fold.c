@@ -32,9 +32,7 @@ bool text_is_space(char c)
 		c == '\v' || c == '\f';
 }
 
-/* utf8_decode - the code point at p (at most len bytes), its length in
-   len_r; -1 if p does not start a valid, shortest-form sequence */
-static long utf8_decode(const unsigned char *p, size_t len, size_t *len_r)
+long text_utf8_decode(const unsigned char *p, size_t len, size_t *len_r)
 {
 	unsigned long cp;
 	size_t n, i;
@@ -129,7 +127,7 @@ static size_t fold_into(const char *str, size_t len, bool fold_space,
 			out[o++] = ' ';
 			pending_space = false;
 		}
-		cp = fold_case ? utf8_decode(p + i, len - i, &n) : -1;
+		cp = fold_case ? text_utf8_decode(p + i, len - i, &n) : -1;
 		if (cp < 0) {
 			out[o++] = (char)p[i++];
 			continue;

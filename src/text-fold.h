@@ -28,6 +28,11 @@ const char *text_fold_name(struct arena *arena, const char *str,
 const char *text_join_words(struct arena *arena, const char *str,
 			    size_t len);
 
+/* text_utf8_decode - the code point at p (at most len bytes), its length
+   in len_r; -1 if p does not start a valid, shortest-form sequence (no
+   surrogates, nothing past U+10FFFF) */
+long text_utf8_decode(const unsigned char *p, size_t len, size_t *len_r);
+
 /* text_is_space - the white space UCS splits ACL values on */
 bool text_is_space(char c);
 
