@@ -81,6 +81,75 @@ def wait_log(server, since, done, timeout=5):
         time.sleep(0.1)
 
 
+# --- time: bounds measured in the same run ------------------------------------
+#
+# Under valgrind (FA_VALGRIND=1) and on a busy machine everything is slower,
+# by a factor nobody can guess. A test that bounds how long something may
+# take compares it with a reference measured in the same run (a baseline
+# login, the configured ldap_timeout / auth_failure_delay), never with a
+# fixed number of seconds; one that needs two things close together in
+# time measures that they were, and retries a bounded number of times.
+
+# How long to wait for something that must happen (a request's own log
+# lines, a line logged at startup) before giving up. Only a give-up limit,
+# never a bound a test asserts: a passing run does not wait it out.
+PATIENCE = 60
+
+
+def timed(fn, *args, **kw):
+    """(fn(*args, **kw), the seconds it took)."""
+    started = time.monotonic()
+    result = fn(*args, **kw)
+    return result, time.monotonic() - started
+
+
+def baseline_seconds(fn, runs=3):
+    """The slowest of `runs` calls of fn(): what such an operation takes
+    on this machine right now (valgrind and other load included), the
+    reference for a time bound of the same run. The slowest, not the
+    fastest: it also holds the scheduling noise of this moment."""
+    return max(timed(fn)[1] for _ in range(max(1, runs)))
+
+
+def example_default(key, example_path=None):
+    """The value functional-accounts.conf.example gives `key` (its
+    `#key = value` line: the plugin's default), as a string, or None."""
+    with open(example_path or PLUGIN_CONF_EXAMPLE) as f:
+        m = re.search(r"^#?\s*%s\s*=\s*(.*?)\s*$" % re.escape(key), f.read(),
+                      re.M)
+    return m.group(1) if m else None
+
+
+_rip_seq = itertools.count(random.randint(0, 1 << 16))
+
+
+def unique_rip():
+    """A remote IP (10.x.y.z) no other request of this process claims:
+    pass it as rip= and find the request's own log lines with
+    request_lines(). Not part of Dovecot's auth cache key."""
+    n = next(_rip_seq)
+    return "10.%d.%d.%d" % (n // (254 * 256) % 256, n // 254 % 256,
+                            n % 254 + 1)
+
+
+def request_lines(text, tag):
+    """The log lines of the auth request that claimed `tag` as its rip or
+    session: Dovecot puts both into the request's log prefix
+    ("functional(user,RIP,<SESSION>): ..."), the audit line has rip=RIP."""
+    t = re.escape(tag)
+    pat = re.compile(r"[(,]<?%s>?[,)]|rip=%s\b" % (t, t))
+    return [line for line in text.splitlines() if pat.search(line)]
+
+
+def wait_request_log(server, since, tag, last, timeout=PATIENCE):
+    """The log from `since` once the request tagged `tag` (rip or
+    session) has logged a line containing `last` (with auth_debug e.g.
+    "Auth request finished"): lines of other requests, which Dovecot's
+    log process may write late, do not count."""
+    return wait_log(server, since, lambda text: any(
+        last in line for line in request_lines(text, tag)), timeout)
+
+
 def free_port():
     """A TCP port on 127.0.0.1 that was free a moment ago."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -495,8 +564,7 @@ def fixture_plugin_conf(ldap_uri="@URI@", **settings):
                   ldap_bind_dn=SERVICE_DN,
                   ldap_bind_password=SERVICE_PASSWORD,
                   userdb_home="@VMAIL_DIR@/%d/%n",
-                  userdb_uid="@MAIL_UID@", userdb_gid="@MAIL_GID@",
-                  session_acl="vfile:" + RIGHTS_ACL_FILE)
+                  userdb_uid="@MAIL_UID@", userdb_gid="@MAIL_GID@")
     values.update(settings)
     return plugin_conf(**values)
 
@@ -762,14 +830,52 @@ service auth {{
                 raise AssertionError("valgrind found errors in the auth "
                                      "process:\n" + errors[:20000])
 
+    def setting(self, name):
+        """A setting of this Dovecot's configuration as doveconf shows it
+        ("2 secs" for auth_failure_delay)."""
+        r = subprocess.run(["doveconf", "-c", self.conf_path, "-h", name],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError("doveconf -h %s: %s" % (name, r.stdout))
+        return r.stdout.strip()
+
+    def seconds_setting(self, name):
+        """A time setting of this Dovecot in seconds (a float)."""
+        m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([a-z]*)", self.setting(name))
+        if not m:
+            raise ValueError("%s = %r is no time" % (name,
+                                                     self.setting(name)))
+        unit = m.group(2).rstrip("s") if m.group(2) != "ms" else "ms"
+        scale = {"": 1, "sec": 1, "ms": 0.001, "msec": 0.001, "min": 60,
+                 "hour": 3600, "day": 86400, "week": 604800}
+        if unit not in scale:
+            raise ValueError("%s: unknown unit %r" % (name, m.group(2)))
+        return float(m.group(1)) * scale[unit]
+
+    def failure_delay_max(self):
+        """The longest Dovecot holds back the reply to a failed (also
+        temporarily failed) auth request: auth_failure_delay, counted in
+        whole seconds from the request's last activity and checked every
+        0.5 s (auth-request-handler.c), so a failure is answered between
+        delay - 1 and delay + 0.5 s after it was decided."""
+        if getattr(self, "_failure_delay_max", None) is None:
+            self._failure_delay_max = (
+                self.seconds_setting("auth_failure_delay") + 0.5)
+        return self._failure_delay_max
+
     _seq = itertools.count()
 
-    def deliver(self, user, message):
+    def deliver(self, user, message, folder=None):
         """Put `message` (str or bytes) into user's INBOX, i.e. a new file
         in the Maildir new/ of mail_location (<mail_dir>/<domain>/<local>),
-        owned by the mail user. Returns the file's path."""
+        owned by the mail user. Returns the file's path. folder: a Maildir++
+        folder instead of INBOX ("Archive", "Archive.2024" for
+        Archive/2024), created if missing."""
         local, _, domain = user.partition("@")
         maildir = os.path.join(self.mail_dir, domain, local)
+        if folder is not None:
+            maildir = os.path.join(maildir, "." + folder)
         for sub in ("", "cur", "new", "tmp"):
             path = os.path.join(maildir, sub)
             os.makedirs(path, exist_ok=True)
