@@ -5,17 +5,17 @@
    or does not connect and bind within ldap_timeout, hands over to the next.
    When every URI has failed, new connects wait a second, and operations
    fail at once as temporary failures instead of queueing. StartTLS is
-   asked for and answered through the loop. Exceptions, which block for at
-   most ldap_timeout (libldap's network timeout): the TLS handshake itself
-   (of ldaps:// URIs inside the connect, of StartTLS after its answer),
-   which libldap cannot hand to an event loop, and host-name resolution
-   inside libldap's connect (use addresses or /etc/hosts names in
-   ldap_uris where the resolver may be slow). */
+   asked for and answered through the loop. What libldap can only do
+   blocking runs on a thread of its own (ldap-job.h): ldap_connect(), with
+   its host-name lookup and, for ldaps://, the TLS handshake, and the
+   StartTLS handshake; the loop is told when it is done, and ldap_timeout
+   still bounds the whole connect. */
 
 #include "ldap-pool.h"
 #include "fa-settings.h"
 #include "arena.h"
 #include "fa-clock.h"
+#include "ldap-job.h"
 
 #include <errno.h>
 #include <ldap.h>
@@ -69,6 +69,10 @@ struct ldap_conn {
 	int fd;
 	/* bounds connect plus service bind */
 	struct fa_loop_timeout *connect_timeout;
+	/* a blocking libldap call on its thread (ldap-job.h): connect or
+	   StartTLS handshake; ld is the job's while it runs */
+	struct ldap_job *job;
+	struct fa_loop_io *job_io;
 	/* the URI this connection uses */
 	const char *uri;
 	/* operations sent on this connection */
@@ -246,6 +250,12 @@ static void ldap_conn_disconnect(struct ldap_conn *conn, const char *reason)
 
 	if (conn->connect_timeout != NULL)
 		pool->loop->timeout_remove(pool->loop, &conn->connect_timeout);
+	if (conn->job != NULL) {
+		/* the thread still uses ld: it is the job's to unbind */
+		pool->loop->io_remove(pool->loop, &conn->job_io, false);
+		ldap_job_abandon(&conn->job);
+		conn->ld = NULL;
+	}
 	if (conn->io != NULL) {
 		int fd = -1;
 
@@ -448,12 +458,30 @@ static void ldap_conn_established(struct ldap_conn *conn)
 	conn->state = LDAP_CONN_STARTTLS;
 }
 
-/* ldap_conn_starttls_result - the server agreed to StartTLS: do the
-   handshake (bounded by ldap_timeout through libldap's network timeout;
-   libldap has no way to hand it to an event loop), then bind */
+static void ldap_conn_job_done(void *context);
+
+/* ldap_conn_start_job - run kind on conn->ld on a thread; the loop
+   continues in ldap_conn_job_done() */
+static int ldap_conn_start_job(struct ldap_conn *conn,
+			       enum ldap_job_kind kind)
+{
+	struct ldap_pool *pool = conn->pool;
+	int fd;
+
+	conn->job = ldap_job_start(kind, conn->ld, &fd);
+	if (conn->job == NULL)
+		return -1;
+	conn->job_io = pool->loop->io_add(pool->loop, fd, false,
+					  ldap_conn_job_done, conn);
+	return 0;
+}
+
+/* ldap_conn_starttls_result - the server agreed to StartTLS: the
+   handshake runs on a thread, then the bind */
 static void ldap_conn_starttls_result(struct ldap_conn *conn,
 				      LDAPMessage *msg)
 {
+	struct ldap_pool *pool = conn->pool;
 	int code = LDAP_OTHER, ret;
 
 	ret = ldap_parse_result(conn->ld, msg, &code, NULL, NULL, NULL, NULL, 0);
@@ -462,12 +490,11 @@ static void ldap_conn_starttls_result(struct ldap_conn *conn,
 			ldap_conn_error(conn, ret != LDAP_SUCCESS ? ret : code));
 		return;
 	}
-	if ((ret = ldap_install_tls(conn->ld)) != LDAP_SUCCESS) {
+	/* the socket is the handshake's until it is done */
+	pool->loop->io_remove(pool->loop, &conn->io, false);
+	if (ldap_conn_start_job(conn, LDAP_JOB_INSTALL_TLS) < 0)
 		ldap_pool_connect_failed(conn, "StartTLS with",
-					 ldap_conn_error(conn, ret));
-		return;
-	}
-	ldap_conn_service_bind(conn);
+					 "no thread for the TLS handshake");
 }
 
 /* ldap_conn_connect_done - the non-blocking connect has finished */
@@ -488,36 +515,79 @@ static void ldap_conn_connect_done(void *context)
 	ldap_pool_dispatch(pool);
 }
 
-/* ldap_conn_connect - start connecting to the current URI; returns -1 if
+/* ldap_conn_connected - ldap_connect() returned on its thread: wait for
+   the non-blocking TCP connect, or (ldaps://, connected and encrypted
+   on the thread) go on */
+static void ldap_conn_connected(struct ldap_conn *conn, int ret)
+{
+	struct ldap_pool *pool = conn->pool;
+	int fd = -1;
+
+	if (ret != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "connect to",
+					 ldap_conn_error(conn, ret));
+		return;
+	}
+	if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0) {
+		ldap_pool_connect_failed(conn, "connect to",
+					 "no socket after connect");
+		return;
+	}
+	conn->fd = fd;
+	if (strncmp(conn->uri, "ldaps://", 8) == 0) {
+		ldap_conn_established(conn);
+		return;
+	}
+	conn->io = pool->loop->io_add(pool->loop, fd, true,
+				      ldap_conn_connect_done, conn);
+}
+
+/* ldap_conn_job_done - the thread's libldap call has returned */
+static void ldap_conn_job_done(void *context)
+{
+	struct ldap_conn *conn = context;
+	struct ldap_pool *pool = conn->pool;
+	int ret;
+
+	pool->loop->io_remove(pool->loop, &conn->job_io, false);
+	ret = ldap_job_finish(&conn->job);
+	if (conn->state == LDAP_CONN_CONNECTING) {
+		ldap_conn_connected(conn, ret);
+	} else if (ret != LDAP_SUCCESS) {
+		ldap_pool_connect_failed(conn, "StartTLS with",
+					 ldap_conn_error(conn, ret));
+	} else {
+		conn->io = pool->loop->io_add(pool->loop, conn->fd, false,
+					      ldap_conn_input, conn);
+		ldap_conn_service_bind(conn);
+	}
+	ldap_pool_dispatch(pool);
+}
+
+/* ldap_conn_connect - start connecting to the current URI (on a thread:
+   the name lookup, and the handshake of ldaps://, block); returns -1 if
    that failed at once (the next URI is then current) */
 static int ldap_conn_connect(struct ldap_conn *conn)
 {
 	struct ldap_pool *pool = conn->pool;
 	const char *error = NULL;
-	int ret, fd = -1;
+	int ret;
 
 	conn->uri = pool->uris[pool->uri_index];
 	ret = ldap_initialize(&conn->ld, conn->uri);
-	if (ret != LDAP_SUCCESS) {
+	if (ret != LDAP_SUCCESS)
 		error = ldap_err2string(ret);
-	} else if (ldap_conn_set_options(conn, &error) < 0) {
-		/* error set */
-	} else if ((ret = ldap_connect(conn->ld)) != LDAP_SUCCESS) {
-		error = ldap_conn_error(conn, ret);
-	} else if (ldap_get_option(conn->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
-		   fd < 0) {
-		error = "no socket after connect";
-	}
+	else if (ldap_conn_set_options(conn, &error) == 0 &&
+		 ldap_conn_start_job(conn, LDAP_JOB_CONNECT) < 0)
+		error = "no thread for the connect";
 	if (error != NULL) {
 		ldap_pool_connect_failed(conn, "connect to", error);
 		return -1;
 	}
-	conn->fd = fd;
 	conn->state = LDAP_CONN_CONNECTING;
 	conn->connect_timeout = pool->loop->timeout_add(pool->loop,
 		pool->set->ldap_timeout * 1000, ldap_conn_connect_timeout, conn);
-	conn->io = pool->loop->io_add(pool->loop, fd, true,
-				      ldap_conn_connect_done, conn);
 	return 0;
 }
 
@@ -860,7 +930,8 @@ static void ldap_conn_input(void *context)
 	struct ldap_op *op;
 	int ret, msgid, err = LDAP_SERVER_DOWN;
 
-	while (conn->ld != NULL &&
+	/* a StartTLS answer hands ld to a handshake job: stop reading */
+	while (conn->ld != NULL && conn->job == NULL &&
 	       (ret = ldap_result(conn->ld, LDAP_RES_ANY, LDAP_MSG_ONE,
 				  &zero, &msg)) != 0) {
 		if (ret < 0) {
