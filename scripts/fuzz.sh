@@ -1,17 +1,20 @@
 #!/bin/sh
 # fuzz.sh [SECONDS] - build the libFuzzer targets (clang, ASan+UBSan) for
-# the login splitter, the config parser, the ACL decision and the plain-DN
-# shortcut (against libldap's normalization), and run each
-# for SECONDS (default 60). Builds in build-fuzz/, crashes land there too.
+# the login splitter, the config parser, the ACL decision on any bytes,
+# the plain-DN shortcut (against libldap's normalization) and the
+# decision checked against itself (fuzz-decide: metamorphic properties),
+# and run each for SECONDS (default 60). Builds in build-fuzz/, crashes
+# land there too.
 set -eu
 cd "$(dirname "$0")/.."
 secs=${1:-60}
 out=build-fuzz
 mkdir -p "$out"
 flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc"
-core="src/arena.c src/acl-right.c src/login-split.c src/var-template.c
-src/ldap-filter.c src/ldap-dn.c src/fa-settings.c src/grant-decide.c"
-for target in login-split settings acl dn; do
+core="src/arena.c src/text-fold.c src/fa-clock.c src/acl-right.c
+src/login-split.c src/var-template.c src/ldap-filter.c src/ldap-dn.c
+src/fa-settings.c src/grant-decide.c"
+for target in login-split settings acl dn decide; do
 	# shellcheck disable=SC2086 # word lists
 	clang $flags -o "$out/fuzz-$target" "tests/fuzz/fuzz-$target.c" $core -lldap
 	mkdir -p "$out/corpus-$target"

@@ -815,11 +815,6 @@ static void groups_start(struct fa_lookup *lookup)
 		groups_too_many(lookup);
 		return;
 	}
-	if (lookup->ctx->set->group_filter[0] == '\0') {
-		lookup->group_state = FA_STEP_DONE;
-		groups_cache_put(lookup);
-		return;
-	}
 	group_search_start(lookup, (unsigned int)-1);
 }
 

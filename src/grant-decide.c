@@ -28,6 +28,8 @@
 struct grant_acl {
 	const char *value;
 	bool parsed;
+	/* does not parse, and denied: the reason, not an ignored value */
+	bool denied;
 	struct acl_value acl;
 };
 
@@ -146,7 +148,7 @@ static bool grant_by_membership(struct arena *arena,
 static bool acl_person_layer(struct arena *arena,
 			     const struct grant_rules *rules,
 			     const struct grant_person *person,
-			     const struct grant_acl *acls, unsigned int count,
+			     struct grant_acl *acls, unsigned int count,
 			     struct grant_decision *decision)
 {
 	const struct grant_acl *weakest = NULL;
@@ -159,6 +161,7 @@ static bool acl_person_layer(struct arena *arena,
 			if (!words_start_with(acls[i].acl.identifier,
 					      person->address))
 				continue;
+			acls[i].denied = true;
 			decision->right = ACL_RIGHT_NONE;
 			decision->reason = arena_printf(arena, "%s value \"%s\" "
 				"names the person but does not parse",
@@ -192,16 +195,14 @@ static int match_cmp(const void *p1, const void *p2)
 static void acl_group_layer(struct arena *arena,
 			    const struct grant_rules *rules,
 			    const struct grant_person *person,
-			    const struct grant_acl *acls, unsigned int count,
+			    struct grant_acl *acls, unsigned int count,
 			    struct grant_decision *decision)
 {
 	bool unnamed = person_has_unnamed_group(person);
 	struct grant_acl_match *matches, *best = NULL;
-	const char **ignored;
 	unsigned int i, n = 0;
 
 	matches = arena_alloc(arena, sizeof(*matches) * (count + 1));
-	ignored = arena_alloc(arena, sizeof(*ignored) * (count + 1));
 	for (i = 0; i < count; i++) {
 		const struct acl_value *acl = &acls[i].acl;
 
@@ -210,6 +211,7 @@ static void acl_group_layer(struct arena *arena,
 			    words_start_with(acl->identifier, "authenticated") ||
 			    person_group_named(person, acl->identifier, true)) {
 				/* a fact that denies, whatever is missing */
+				acls[i].denied = true;
 				decision->incomplete = false;
 				decision->right = ACL_RIGHT_NONE;
 				decision->reason = arena_printf(arena,
@@ -220,8 +222,6 @@ static void acl_group_layer(struct arena *arena,
 			}
 			if (unnamed)
 				decision->incomplete = true;
-			ignored[decision->ignored_value_count++] =
-				arena_printf(arena, "\"%s\"", acls[i].value);
 		} else if (acl->kind == ACL_IDENTIFIER_EVERYONE ||
 			   (acl->kind == ACL_IDENTIFIER_GROUP &&
 			    person_group_named(person, acl->identifier, false))) {
@@ -232,7 +232,6 @@ static void acl_group_layer(struct arena *arena,
 			decision->incomplete = true;
 		}
 	}
-	decision->ignored_values = ignored;
 	if (decision->incomplete) {
 		decision->reason = "a group of the person has no "
 			"group_name_attribute value, and an ACL value may name it";
@@ -259,6 +258,27 @@ static void acl_group_layer(struct arena *arena,
 		acl_right_name(best->right));
 }
 
+/* grant_acl_report_ignored - the values that do not parse, for the
+   caller's log, whichever layer decided (one that denied is the reason,
+   not ignored) */
+static void grant_acl_report_ignored(struct arena *arena,
+				     const struct grant_acl *acls,
+				     unsigned int count,
+				     struct grant_decision *decision)
+{
+	const char **ignored;
+	unsigned int i;
+
+	ignored = arena_alloc(arena, sizeof(*ignored) * (count + 1));
+	decision->ignored_values = ignored;
+	for (i = 0; i < count; i++) {
+		if (acls[i].parsed || acls[i].denied)
+			continue;
+		ignored[decision->ignored_value_count++] =
+			arena_printf(arena, "\"%s\"", acls[i].value);
+	}
+}
+
 void grant_decide(struct arena *arena, const struct grant_rules *rules,
 		  const struct grant_person *person,
 		  const struct grant_target *target,
@@ -281,6 +301,8 @@ void grant_decide(struct arena *arena, const struct grant_rules *rules,
 				      target->acl_value_count, decision_r))
 			acl_group_layer(arena, rules, person, acls,
 					target->acl_value_count, decision_r);
+		grant_acl_report_ignored(arena, acls, target->acl_value_count,
+					 decision_r);
 	}
 
 	if (decision_r->reason != NULL) {

@@ -5,6 +5,7 @@
 #include "text-fold.h"
 
 #include <ldap.h>
+#include <string.h>
 
 static bool is_alpha(char c)
 {
@@ -47,6 +48,35 @@ bool ldap_dn_is_plain(const char *dn)
 	}
 }
 
+/* dn_fold_spaces - runs of (unescaped) white space made one space, as
+   LDAP's string preparation (RFC 4518: tabs and line ends map to space,
+   insignificant spaces) compares "Domain  Users" and "Domain Users" */
+static const char *dn_fold_spaces(struct arena *arena, const char *dn)
+{
+	const char *p;
+	char *out, *o;
+	bool space = false;
+
+	if (strstr(dn, "  ") == NULL && strpbrk(dn, "\t\n\r\v\f") == NULL)
+		return dn;
+	o = out = arena_alloc(arena, strlen(dn) + 1);
+	for (p = dn; *p != '\0'; p++) {
+		if (*p == '\\' && p[1] != '\0') {
+			*o++ = *p++;
+			*o++ = *p;
+			space = false;
+		} else if (!text_is_space(*p)) {
+			*o++ = *p;
+			space = false;
+		} else if (!space) {
+			*o++ = ' ';
+			space = true;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 const char *ldap_dn_comparable(struct arena *arena, const char *dn)
 {
 	char *out = NULL;
@@ -62,5 +92,5 @@ const char *ldap_dn_comparable(struct arena *arena, const char *dn)
 	if (result == out)
 		result = arena_strdup(arena, out);
 	ldap_memfree(out);
-	return result;
+	return dn_fold_spaces(arena, result);
 }

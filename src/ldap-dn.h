@@ -18,8 +18,9 @@ bool ldap_dn_is_plain(const char *dn);
 
 /* ldap_dn_comparable - the form in which DNs are compared (with strcmp):
    dn when plain, else libldap's LDAPv3 normalization, and then case-folded
-   also beyond ASCII (text_casefold), as LDAP compares the values of DN
-   attributes; dn case-folded as it is when it does not parse. Most directories write DNs plainly, so on the login path this is
+   also beyond ASCII (text_casefold) with runs of spaces made one, as LDAP
+   compares the values of DN attributes; dn case-folded as it is when it
+   does not parse. Most directories write DNs plainly, so on the login path this is
    a scan instead of a parse. */
 const char *ldap_dn_comparable(struct arena *arena, const char *dn);
 

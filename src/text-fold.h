@@ -14,7 +14,8 @@
 struct arena;
 
 /* text_casefold - str with every letter in lower case (Unicode simple
-   case mapping); str itself when it has no upper-case letter */
+   case mapping); str itself when it is ASCII without upper-case letters,
+   else a copy in arena */
 const char *text_casefold(struct arena *arena, const char *str);
 
 /* text_fold_name - text_casefold of str with leading and trailing white

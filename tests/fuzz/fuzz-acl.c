@@ -1,6 +1,8 @@
 /* fuzz-acl - libFuzzer target: any bytes as univentionMailACL values
-   (NUL-separated) through the decision. Checks that nothing that does not
-   parse can grant, and that a grant always reaches min_right. */
+   (NUL-separated) through the decision. Checks that a grant always
+   reaches min_right and names its rule, that a refusal says why, , that
+   an incomplete decision never grants, and that every value reported as
+   ignored is there to be logged. */
 #include "grant-decide.h"
 #include "arena.h"
 
@@ -10,24 +12,33 @@
 
 #define MAX_VALUES 32
 
+static const char *const support_names[] = { "support" };
+static const char *const domain_users_names[] = { "domain users" };
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const char *const groups[] = { "support", "Domain Users" };
+	const struct grant_group groups[] = {
+		{ "cn=support,cn=groups,dc=example,dc=com", support_names, 1 },
+		{ "cn=domain users,cn=groups,dc=example,dc=com",
+		  domain_users_names, 1 },
+		/* a group whose name the directory withheld */
+		{ "cn=hidden,cn=groups,dc=example,dc=com", NULL, 0 },
+	};
 	const char *values[MAX_VALUES];
 	struct grant_rules rules = { "uniqueMember", "univentionMailACL",
 				     ACL_RIGHT_READ };
 	struct grant_person person = {
 		.dn = "uid=alice,cn=users,dc=example,dc=com",
-		.name = "alice@example.com", .uid = "alice",
-		.group_names = groups, .group_name_count = 2,
+		.address = "alice@example.com",
+		.groups = groups, .group_count = 3,
 	};
 	struct grant_target target = { .dn = "cn=t,dc=example,dc=com" };
 	struct grant_decision decision;
 	struct arena arena;
 	char *copy = malloc(size + 1), *p, *end;
-	unsigned int n = 0;
+	unsigned int i, n = 0;
 
 	memcpy(copy, data, size);
 	copy[size] = '\0';
@@ -43,6 +54,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!decision.granted && decision.reason == NULL)
 		abort();
+	if (decision.incomplete && decision.granted)
+		abort();
+	/* the caller logs each of them */
+	for (i = 0; i < decision.ignored_value_count; i++) {
+		if (decision.ignored_values == NULL ||
+		    decision.ignored_values[i] == NULL)
+			abort();
+	}
 	arena_free(&arena);
 	free(copy);
 	return 0;

@@ -1,6 +1,7 @@
-/* test-ldap-dn - a DN is compared in one form whichever way the directory
-   wrote it, and the plain-DN shortcut agrees with libldap's normalization
-   for every DN it takes. */
+/* test-ldap-dn - a DN is compared (with strcmp) in one form whichever way
+   the directory wrote it: normalized as libldap normalizes it, then case-
+   folded also beyond ASCII, as LDAP compares DN values; and the plain-DN
+   shortcut agrees with libldap's normalization for every DN it takes. */
 
 #include "ldap-dn.h"
 #include "arena.h"
@@ -43,26 +44,47 @@ static void ck_assert_same_dn(const char *a, const char *b)
 	const char *ca = ldap_dn_comparable(&arena, a);
 	const char *cb = ldap_dn_comparable(&arena, b);
 
-	ck_assert_msg(strcasecmp(ca, cb) == 0,
+	ck_assert_msg(strcmp(ca, cb) == 0,
 		      "\"%s\" (as \"%s\") and \"%s\" (as \"%s\") differ",
 		      a, ca, b, cb);
 }
 
-START_TEST(test_plain_dns_are_taken_as_they_are)
+static void ck_assert_comparable(const char *dn, const char *comparable)
 {
-	static const char *const dns[] = {
-		"uid=alice,cn=users,dc=example,dc=com",
-		"UID=Alice,CN=Users,DC=Example,DC=Com",
-		"cn=info,cn=functional_accounts,cn=open-xchange,dc=example,dc=com",
-		"mailPrimaryAddress=first.last@example.com,o=x-y",
-		"cn=1",
+	const char *out = ldap_dn_comparable(&arena, dn);
+
+	ck_assert_msg(strcmp(out, comparable) == 0,
+		      "\"%s\" compares as \"%s\", expected \"%s\"",
+		      dn, out, comparable);
+}
+
+START_TEST(test_plain_dns_are_taken_as_they_are_in_lower_case)
+{
+	static const char *const dns[][2] = {
+		{ "uid=alice,cn=users,dc=example,dc=com",
+		  "uid=alice,cn=users,dc=example,dc=com" },
+		{ "UID=Alice,CN=Users,DC=Example,DC=Com",
+		  "uid=alice,cn=users,dc=example,dc=com" },
+		{ "cn=info,cn=functional_accounts,cn=open-xchange,dc=example,dc=com",
+		  "cn=info,cn=functional_accounts,cn=open-xchange,dc=example,dc=com" },
+		{ "mailPrimaryAddress=First.Last@example.com,o=x-Y",
+		  "mailprimaryaddress=first.last@example.com,o=x-y" },
+		{ "cn=1", "cn=1" },
 	};
 	unsigned int i;
 
 	for (i = 0; i < sizeof(dns) / sizeof(dns[0]); i++) {
-		ck_assert_msg(ldap_dn_is_plain(dns[i]), "%s", dns[i]);
-		ck_assert_ptr_eq(ldap_dn_comparable(&arena, dns[i]), dns[i]);
+		ck_assert_msg(ldap_dn_is_plain(dns[i][0]), "%s", dns[i][0]);
+		ck_assert_comparable(dns[i][0], dns[i][1]);
 	}
+}
+END_TEST
+
+START_TEST(test_a_plain_lower_case_dn_is_its_own_comparable_form)
+{
+	const char *dn = "uid=alice,cn=users,dc=example,dc=com";
+
+	ck_assert_ptr_eq(ldap_dn_comparable(&arena, dn), dn);
 }
 END_TEST
 
@@ -98,7 +120,7 @@ START_TEST(test_plain_dns_are_their_own_normal_form)
 
 	for (n = 0; n < 3000; n++) {
 		len = 0;
-		for (r = 0; r < 1 + rand_r(&seed) % 5; r++) {
+		for (r = 0; r < 1 + (unsigned int)rand_r(&seed) % 5; r++) {
 			if (r > 0)
 				dn[len++] = ',';
 			dn[len++] = type_chars[rand_r(&seed) % 52];
@@ -139,15 +161,73 @@ START_TEST(test_different_dns_stay_different)
 	const char *b = ldap_dn_comparable(&arena,
 		"uid=alice, cn=people,dc=example,dc=com");
 
-	ck_assert_int_ne(strcasecmp(a, b), 0);
+	ck_assert_str_ne(a, b);
 }
 END_TEST
 
-START_TEST(test_a_dn_that_does_not_parse_is_kept_as_it_is)
+START_TEST(test_a_dn_that_does_not_parse_is_kept_as_it_is_in_lower_case)
 {
 	const char *bad = "uid=alice,=broken";
 
 	ck_assert_ptr_eq(ldap_dn_comparable(&arena, bad), bad);
+	ck_assert_comparable("UID=Alice,=Broken", "uid=alice,=broken");
+	ck_assert_comparable("CN=J\xc3\x96RG,=x", "cn=j\xc3\xb6rg,=x");
+	/* an escape cut short: invalid for libldap too */
+	ck_assert_comparable("CN=A\\C3,DC=X", "cn=a\\c3,dc=x");
+}
+END_TEST
+
+START_TEST(test_dns_differing_in_case_beyond_ascii_compare_equal)
+{
+	ck_assert_same_dn("cn=J\xc3\x96RG M\xc3\x9cLLER,cn=users,dc=example,dc=com",
+			  "cn=J\xc3\xb6rg M\xc3\xbcller,cn=users,dc=example,dc=com");
+	ck_assert_same_dn("uid=\xc3\x85SA,cn=users,dc=example,dc=com",
+			  "UID=\xc3\xa5sa,CN=Users,DC=example,DC=com");
+}
+END_TEST
+
+/* libldap writes non-ASCII UTF-8 in its LDAPv3 normal form as hex escapes
+   ("\C3\96"); a DN that arrives hex-escaped and one that arrives in raw
+   UTF-8 are the same DN */
+START_TEST(test_hex_escaped_utf8_equals_raw_utf8)
+{
+	ck_assert_same_dn("cn=J\\C3\\96RG M\\C3\\9CLLER,cn=users,dc=example,dc=com",
+			  "cn=J\xc3\x96RG M\xc3\x9cLLER,cn=users,dc=example,dc=com");
+	ck_assert_same_dn("cn=j\\c3\\b6rg,cn=users,dc=example,dc=com",
+			  "cn=J\xc3\xb6rg,cn=users,dc=example,dc=com");
+}
+END_TEST
+
+START_TEST(test_hex_escaped_utf8_in_capitals_equals_raw_utf8_in_lower_case)
+{
+	ck_assert_same_dn("cn=J\\C3\\96RG M\\C3\\9CLLER,cn=users,dc=example,dc=com",
+			  "cn=J\xc3\xb6rg M\xc3\xbcller,cn=users,dc=example,dc=com");
+}
+END_TEST
+
+/* LDAP compares the cn of a DN with caseIgnoreMatch, to which runs of
+   spaces are one space (RFC 4518): a member list that writes a group's
+   DN with two spaces names the same group (see text-fold.h) */
+START_TEST(test_dns_differing_in_runs_of_inner_spaces_compare_equal)
+{
+	ck_assert_same_dn("cn=Domain  Users,cn=groups,dc=example,dc=com",
+			  "cn=Domain Users,cn=groups,dc=example,dc=com");
+	ck_assert_same_dn("cn=J\xc3\xb6rg \t M\xc3\xbcller,cn=users,dc=example,dc=com",
+			  "cn=J\xc3\x96RG M\xc3\x9cLLER,cn=users,dc=example,dc=com");
+}
+END_TEST
+
+START_TEST(test_different_non_ascii_dns_stay_different)
+{
+	const char *a = ldap_dn_comparable(&arena,
+		"cn=J\xc3\xb6rg,cn=users,dc=example,dc=com");
+	const char *b = ldap_dn_comparable(&arena,
+		"cn=Jorg,cn=users,dc=example,dc=com");
+	const char *c = ldap_dn_comparable(&arena,
+		"cn=J\xc3\xa4rg,cn=users,dc=example,dc=com");
+
+	ck_assert_str_ne(a, b);
+	ck_assert_str_ne(a, c);
 }
 END_TEST
 
@@ -157,12 +237,18 @@ static Suite *ldap_dn_suite(void)
 	TCase *tc = tcase_create("comparable");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_add_test(tc, test_plain_dns_are_taken_as_they_are);
+	tcase_add_test(tc, test_plain_dns_are_taken_as_they_are_in_lower_case);
+	tcase_add_test(tc, test_a_plain_lower_case_dn_is_its_own_comparable_form);
 	tcase_add_test(tc, test_anything_normalization_could_rewrite_is_not_plain);
 	tcase_add_test(tc, test_plain_dns_are_their_own_normal_form);
 	tcase_add_test(tc, test_the_same_dn_written_differently_compares_equal);
 	tcase_add_test(tc, test_different_dns_stay_different);
-	tcase_add_test(tc, test_a_dn_that_does_not_parse_is_kept_as_it_is);
+	tcase_add_test(tc, test_a_dn_that_does_not_parse_is_kept_as_it_is_in_lower_case);
+	tcase_add_test(tc, test_dns_differing_in_case_beyond_ascii_compare_equal);
+	tcase_add_test(tc, test_hex_escaped_utf8_equals_raw_utf8);
+	tcase_add_test(tc, test_hex_escaped_utf8_in_capitals_equals_raw_utf8_in_lower_case);
+	tcase_add_test(tc, test_different_non_ascii_dns_stay_different);
+	tcase_add_test(tc, test_dns_differing_in_runs_of_inner_spaces_compare_equal);
 	suite_add_tcase(s, tc);
 	return s;
 }
