@@ -26,7 +26,6 @@
 #include "arena.h"
 #include "fa-clock.h"
 
-#include <errno.h>
 #include <ldap.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -349,9 +348,10 @@ static void person_check_expired(struct fa_lookup *lookup)
 	attr = ldap_entry_attr(lookup->person, set->person_expire_attribute);
 	for (i = 0; attr != NULL && i < attr->value_count; i++) {
 		value = attr->values[i];
-		errno = 0;
+		/* a day past what fits is far in the future (ERANGE gives
+		   LLONG_MAX), one before it long past (LLONG_MIN) */
 		days = strtoll(value, &end, 10);
-		if (*value == '\0' || *end != '\0' || errno != 0) {
+		if (*value == '\0' || *end != '\0') {
 			lookup->person_disabled = true;
 			lookup->person_disabled_reason = arena_printf(
 				&lookup->arena, "%s value \"%s\" is not a day "

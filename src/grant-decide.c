@@ -16,7 +16,7 @@
       the groups decide, the person's group (b) denies: it may have been
       the explicit deny. Other values that do not parse are reported and
       ignored. A group whose name the directory withheld makes (b)
-      undecidable when a value could name it.
+      undecidable when some name it could have would change the answer.
    The result must reach min_right. */
 
 #include "grant-decide.h"
@@ -192,17 +192,42 @@ static int match_cmp(const void *p1, const void *p2)
 }
 
 /* acl_group_layer - values naming everyone or the person's groups */
+/* strongest_identifier - among matches (sorted by identifier, weakest
+   first, so the first of each identifier is its right) the identifier
+   with the strongest right, or NULL */
+static const struct grant_acl_match *
+strongest_identifier(struct grant_acl_match *matches, unsigned int n)
+{
+	const struct grant_acl_match *best = NULL;
+	unsigned int i;
+
+	qsort(matches, n, sizeof(*matches), match_cmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0 && strcmp(matches[i].identifier,
+				    matches[i - 1].identifier) == 0)
+			continue;
+		if (best == NULL || matches[i].right > best->right)
+			best = &matches[i];
+	}
+	return best;
+}
+
+/* acl_group_layer - values naming everyone or the person's groups */
 static void acl_group_layer(struct arena *arena,
 			    const struct grant_rules *rules,
 			    const struct grant_person *person,
 			    struct grant_acl *acls, unsigned int count,
 			    struct grant_decision *decision)
 {
-	bool unnamed = person_has_unnamed_group(person);
-	struct grant_acl_match *matches, *best = NULL;
-	unsigned int i, n = 0;
+	bool unnamed = person_has_unnamed_group(person), maybe_deny = false;
+	struct grant_acl_match *matches, *maybe;
+	const struct grant_acl_match *best, *best_maybe;
+	enum acl_right known, could;
+	unsigned int i, n = 0, n_maybe = 0;
 
 	matches = arena_alloc(arena, sizeof(*matches) * (count + 1));
+	/* values that may name a group whose name the directory withheld */
+	maybe = arena_alloc(arena, sizeof(*maybe) * (count + 1));
 	for (i = 0; i < count; i++) {
 		const struct acl_value *acl = &acls[i].acl;
 
@@ -212,7 +237,6 @@ static void acl_group_layer(struct arena *arena,
 			    person_group_named(person, acl->identifier, true)) {
 				/* a fact that denies, whatever is missing */
 				acls[i].denied = true;
-				decision->incomplete = false;
 				decision->right = ACL_RIGHT_NONE;
 				decision->reason = arena_printf(arena,
 					"%s value \"%s\" may name the person's "
@@ -220,32 +244,36 @@ static void acl_group_layer(struct arena *arena,
 					rules->acl_attribute, acls[i].value);
 				return;
 			}
-			if (unnamed)
-				decision->incomplete = true;
+			maybe_deny = true;
 		} else if (acl->kind == ACL_IDENTIFIER_EVERYONE ||
 			   (acl->kind == ACL_IDENTIFIER_GROUP &&
 			    person_group_named(person, acl->identifier, false))) {
 			matches[n].identifier = acl->identifier;
 			matches[n].written = acl->written;
 			matches[n++].right = acl->right;
-		} else if (acl->kind == ACL_IDENTIFIER_GROUP && unnamed) {
-			decision->incomplete = true;
+		} else if (acl->kind == ACL_IDENTIFIER_GROUP) {
+			maybe[n_maybe].identifier = acl->identifier;
+			maybe[n_maybe].written = acl->written;
+			maybe[n_maybe++].right = acl->right;
 		}
 	}
-	if (decision->incomplete) {
-		decision->reason = "a group of the person has no "
-			"group_name_attribute value, and an ACL value may name it";
-		return;
-	}
-	/* sorted by identifier, weakest first: the first of each
-	   identifier is its right */
-	qsort(matches, n, sizeof(*matches), match_cmp);
-	for (i = 0; i < n; i++) {
-		if (i > 0 && strcmp(matches[i].identifier,
-				    matches[i - 1].identifier) == 0)
-			continue;
-		if (best == NULL || matches[i].right > best->right)
-			best = &matches[i];
+	best = strongest_identifier(matches, n);
+	known = best == NULL ? ACL_RIGHT_UNSET : best->right;
+	if (unnamed) {
+		/* undecidable if some name of the nameless groups would
+		   change the answer: a stronger right that lets the person
+		   in, or a value that does not parse denying a grant */
+		best_maybe = strongest_identifier(maybe, n_maybe);
+		could = best_maybe == NULL || best_maybe->right < known ?
+			known : best_maybe->right;
+		if ((could > known && could >= rules->min_right) ||
+		    (maybe_deny && known >= rules->min_right)) {
+			decision->incomplete = true;
+			decision->reason = "a group of the person has no "
+				"group_name_attribute value, and the answer "
+				"depends on its name";
+			return;
+		}
 	}
 	if (best == NULL)
 		return;
