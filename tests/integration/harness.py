@@ -111,6 +111,25 @@ def baseline_seconds(fn, runs=3):
     return max(timed(fn)[1] for _ in range(max(1, runs)))
 
 
+def timing_tries(trial, attempts=3):
+    """Run trial() -> (seconds, limit), each time measuring the thing
+    and its reference afresh, until seconds < limit or `attempts` tries
+    were made; returns every (seconds, limit). A moment of load beside
+    the run can spoil one try; a real slowness spoils each of them, so
+    assert on the last one (and show them all)."""
+    tries = []
+    for _ in range(max(1, attempts)):
+        tries.append(trial())
+        if tries[-1][0] < tries[-1][1]:
+            break
+    return tries
+
+
+def format_tries(tries):
+    """'1.23 s (limit 0.80 s), ...' for a failure message."""
+    return ", ".join("%.2f s (limit %.2f s)" % t for t in tries)
+
+
 def example_default(key, example_path=None):
     """The value functional-accounts.conf.example gives `key` (its
     `#key = value` line: the plugin's default), as a string, or None."""
@@ -150,11 +169,22 @@ def wait_request_log(server, since, tag, last, timeout=PATIENCE):
         last in line for line in request_lines(text, tag)), timeout)
 
 
+_ports_given = set()
+
+
 def free_port():
-    """A TCP port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A TCP port on 127.0.0.1 that was free a moment ago and that this
+    process has not handed out before: the kernel may offer the same free
+    port to two calls in a row (seen: a Dovecot's IMAP and POP3 ports
+    clashed, "duplicate listener"), before either is listened on."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _ports_given:
+            break
+    _ports_given.add(port)
+    return port
 
 
 def _user_ids(name):

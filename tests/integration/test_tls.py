@@ -57,6 +57,11 @@ ALICE_PW = harness.PASSWORDS["alice"]
 # What a failed TLS set-up must be called in the log (with the URI).
 TLS_FAILURE = re.compile(r"StartTLS|TLS|SSL|certificate|connect to",
                          re.IGNORECASE)
+# After every URI failed, the plugin's pool waits this long before it
+# connects again (LDAP_POOL_RECONNECT_MSECS in src/ldap-pool.c), counted
+# from the failure, i.e. from before its reply: a pause this long after
+# the reply is past it however slow the run.
+POOL_RECONNECT_SECONDS = 1.0
 
 
 def require_module():
@@ -110,12 +115,14 @@ class _TlsCase(unittest.TestCase):
         self._dovecots.append(dovecot)
         return dovecot
 
-    def login(self, dovecot, user=LOGIN, password=ALICE_PW):
-        """One auth-client login; a dropped connection (auth process died)
-        fails the test with the log's crash lines."""
+    def login(self, dovecot, user=LOGIN, password=ALICE_PW, rip=None):
+        """One auth-client login (claiming `rip`, if given); a dropped
+        connection (auth process died) fails the test with the log's
+        crash lines."""
         try:
             return harness.auth_client_login(dovecot.auth_socket, user,
-                                             password, timeout=30)
+                                             password, rip=rip,
+                                             timeout=harness.PATIENCE)
         except (ConnectionError, OSError) as e:
             error = e
         crashes = [line for line in dovecot.log_text().splitlines()
@@ -128,10 +135,13 @@ class _TlsCase(unittest.TestCase):
         """alice/info is granted (as info, by alice) with these settings;
         returns the Dovecot."""
         dovecot = self.dovecot(uri, **settings)
-        reply = self.login(dovecot)
-        log = wait_log(dovecot, 0, lambda text: "functional" in text, 2)
-        self.assertTrue(reply.ok, "login over %s with %r failed: %s\n"
-                        "log:\n%s" % (uri, settings, reply.raw, log))
+        rip = harness.unique_rip()
+        reply = self.login(dovecot, rip=rip)
+        if not reply.ok:
+            # for the message: the log once this login's own lines are in
+            log = harness.wait_request_log(dovecot, 0, rip, "")
+            self.fail("login over %s with %r failed: %s\nlog:\n%s"
+                      % (uri, settings, reply.raw, log))
         self.assertEqual(reply.fields.get("user"), "info@example.com",
                          reply.raw)
         self.assertEqual(reply.fields.get("auth_user"), "alice@example.com",
@@ -156,10 +166,12 @@ class _TlsCase(unittest.TestCase):
             self.assertNotEqual(reply.fields.get("user"), "info@example.com",
                                 reply.raw)
             if attempt == 1:
-                time.sleep(1.1)  # past the pool's reconnect pause
+                # the second attempt connects afresh, not refused for the
+                # pool's pause after the first failure
+                time.sleep(POOL_RECONNECT_SECONDS * 1.1)
         log = wait_log(dovecot, 0, lambda text: any(
             uri in line and log_pattern.search(line)
-            for line in text.splitlines()))
+            for line in text.splitlines()), harness.PATIENCE)
         errors = [line for line in log.splitlines()
                   if "functional" in line and
                   ("Error:" in line or "Warning:" in line)]
@@ -313,7 +325,9 @@ class HostnameCheckTest(_TlsCase):
                                     ldap_tls_ca_dir=self.ca_dir,
                                     ldap_tls_require_cert="demand",
                                     **settings)
-        log = wait_log(dovecot, 0, lambda text: bad in text)
+        log = wait_log(dovecot, 0, lambda text: any(
+            bad in line and TLS_FAILURE.search(line)
+            for line in text.splitlines()), harness.PATIENCE)
         self.assertTrue(any(bad in line and TLS_FAILURE.search(line)
                             for line in log.splitlines()), log)
 
@@ -372,7 +386,8 @@ class EncryptedBindTest(_TlsCase):
         self.assertFalse(reply.ok, "GRANTED: %s" % reply.raw)
         self.assertTrue(reply.temp, "expected a temporary failure, got: "
                         "%s\nlog:\n%s" % (reply.raw, dovecot.log_text()))
-        log = wait_log(dovecot, 0, lambda text: "onfidentiality" in text)
+        log = wait_log(dovecot, 0, lambda text: "onfidentiality required"
+                       in text, harness.PATIENCE)
         self.assertIn("onfidentiality required", log)
 
     def test_starttls_service_and_person_binds_are_encrypted(self):
