@@ -740,6 +740,37 @@ class DirectoryFaultTest(FaultTestCase):
                         "login takes %.3f s here) while the plugin connected "
                         "to an unreachable directory" % (plain_took, baseline))
 
+    def test_stalled_tls_handshake_does_not_stall_other_logins(self):
+        # an ldaps:// server that accepts TCP and never answers the TLS
+        # ClientHello: libldap's handshake blocks until its network
+        # timeout. It runs on a thread of its own (ldap-job.c), so the
+        # auth process serves the site's logins meanwhile.
+        slapd = start_slapd(self)
+        proxy = start_proxy(self)      # accepts, never answers
+        dovecot = start_dovecot(self, proxy.uri.replace("ldap://",
+                                                        "ldaps://"),
+                                slapd.uri, ldap_timeout=LDAP_TIMEOUT)
+        pid = auth_pid(dovecot)
+        baseline = plain_login_seconds(dovecot)
+        limit = stall_limit(dovecot, baseline)
+        accepted = proxy.accepted
+        plain, plain_took, replies, took = plain_login_while(
+            dovecot, [ALICE_INFO], lambda: proxy.accepted > accepted)
+        self.assertIsNotNone(replies, "the composite login never answered")
+        self.assertTemporary(replies[0], ALICE_INFO[0])
+        self.assertLess(took, limit, "the composite login failed after "
+                        "%.2f s (ldap_timeout %d s)" % (took, LDAP_TIMEOUT))
+        self.assertTrue(plain.ok, plain.raw)
+        log("stalled TLS handshake, ldap_timeout=%d: composite login "
+            "temporary failure after %.2f s (limit %.2f s); a plain login "
+            "meanwhile took %.3f s (baseline %.3f s)", LDAP_TIMEOUT, took,
+            limit, plain_took, baseline)
+        self.assertAuthAlive(dovecot, pid)
+        self.assertLess(plain_took, plain_limit(baseline),
+                        "the auth process stalled for %.2f s (a plain login "
+                        "takes %.3f s here) behind a TLS handshake"
+                        % (plain_took, baseline))
+
 
 # --- hostile input ----------------------------------------------------------------
 
