@@ -12,7 +12,7 @@ flags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-f
 core="src/arena.c src/text-fold.c src/acl-right.c src/login-split.c
 src/var-template.c src/ldap-filter.c src/ldap-dn.c src/fa-settings.c
 src/grant-decide.c"
-lookup="src/lookup-cache.c src/fa-lookup.c tests/unit/fake-ldap-pool.c
+lookup="src/lookup-cache.c src/fa-lookup.c src/ldap-entry.c tests/unit/fake-ldap-pool.c
 tests/unit/fake-loop.c"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 CK_FORK=no
 failed=""
