@@ -26,6 +26,9 @@
 #include <string.h>
 
 struct grant_acl {
+	/* as the directory wrote it; messages use acl.written, whose white
+	   space (tabs, line ends) is one space: directory data must not
+	   split or forge log lines */
 	const char *value;
 	bool parsed;
 	/* does not parse, and denied: the reason, not an ignored value */
@@ -165,7 +168,7 @@ static bool acl_person_layer(struct arena *arena,
 			decision->right = ACL_RIGHT_NONE;
 			decision->reason = arena_printf(arena, "%s value \"%s\" "
 				"names the person but does not parse",
-				rules->acl_attribute, acls[i].value);
+				rules->acl_attribute, acls[i].acl.written);
 			return true;
 		}
 		if (acls[i].acl.kind == ACL_IDENTIFIER_PERSON &&
@@ -241,7 +244,7 @@ static void acl_group_layer(struct arena *arena,
 				decision->reason = arena_printf(arena,
 					"%s value \"%s\" may name the person's "
 					"group but does not parse",
-					rules->acl_attribute, acls[i].value);
+					rules->acl_attribute, acls[i].acl.written);
 				return;
 			}
 			maybe_deny = true;
@@ -303,7 +306,7 @@ static void grant_acl_report_ignored(struct arena *arena,
 		if (acls[i].parsed || acls[i].denied)
 			continue;
 		ignored[decision->ignored_value_count++] =
-			arena_printf(arena, "\"%s\"", acls[i].value);
+			arena_printf(arena, "\"%s\"", acls[i].acl.written);
 	}
 }
 
