@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 out=build-fuzz
 mkdir -p "$out"
-flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc"
-core="src/arena.c src/text-fold.c src/fa-clock.c src/acl-right.c
-src/login-split.c src/var-template.c src/ldap-filter.c src/ldap-dn.c
-src/fa-settings.c src/grant-decide.c"
+flags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc/core"
+core="src/core/arena.c src/core/text-fold.c src/core/fa-clock.c src/core/acl-right.c
+src/core/login-split.c src/core/var-template.c src/core/ldap-filter.c src/core/ldap-dn.c
+src/core/fa-settings.c src/core/grant-decide.c"
 for target in login-split settings acl dn decide; do
 	# shellcheck disable=SC2086 # word lists
 	clang $flags -o "$out/fuzz-$target" "tests/fuzz/fuzz-$target.c" $core -lldap

@@ -26,13 +26,9 @@
 #include "module-dir.h"
 #include "mail-user.h"
 #include "mail-storage-hooks.h"
+#include "session-module.h"
 
 #define FUNCTIONAL_SESSION_GROUPS_SETTING "functional_acl_groups"
-
-const char *functional_session_plugin_version = DOVECOT_ABI_VERSION;
-
-void functional_session_plugin_init(struct module *module);
-void functional_session_plugin_deinit(void);
 
 /* functional_session_setenv - set a plugin setting in the user's copy of
    the settings, replacing any value the site or the userdb gave */
@@ -154,16 +150,4 @@ static void functional_session_mail_user_created(struct mail_user *user)
 	e_debug(user->event, "functional_session: acl_groups=%s", groups);
 }
 
-static struct mail_storage_hooks functional_session_mail_storage_hooks = {
-	.mail_user_created = functional_session_mail_user_created,
-};
-
-void functional_session_plugin_init(struct module *module)
-{
-	mail_storage_hooks_add(module, &functional_session_mail_storage_hooks);
-}
-
-void functional_session_plugin_deinit(void)
-{
-	mail_storage_hooks_remove(&functional_session_mail_storage_hooks);
-}
+FUNCTIONAL_SESSION_MODULE(functional_session_mail_user_created)

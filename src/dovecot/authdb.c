@@ -1,7 +1,10 @@
-/* dovecot-auth23 - the thin layer between Dovecot 2.3's auth process and
-   the core: registers passdb and userdb "functional", adapts Dovecot's
-   ioloop and log to struct fa_loop, and maps core results to passdb and
-   userdb results. Only this file includes Dovecot's auth headers.
+/* authdb - what Dovecot 2.3's and 2.4's auth processes share: passdb and
+   userdb "functional" on the core (verify, lookup, results, log lines),
+   fa_loop on Dovecot's ioloop and log, and the config file contexts. It
+   compiles against either version's headers; the version's own layer
+   (dovecot23/authdb23.c, dovecot24/authdb24.c) adds the module's
+   settings, cache keys and registration, and its layer.h the few names
+   that differ.
 
    Results: a login that is not ours (no separator) is USER_UNKNOWN so the
    next passdb handles it; every denial of a composite login is
@@ -20,27 +23,16 @@
 #include "auth-cache.h"
 #include "passdb-cache.h"
 
+#include "layer.h"
+#include "authdb.h"
+
 #include "fa-settings.h"
 #include "fa-lookup.h"
 #include "login-split.h"
-#include "var-template.h"
+#include "session-fields.h"
+#include "arena.h"
 
 #define FUNCTIONAL_LOG_PREFIX "functional: "
-/* userdb field by which our passdb hands a grant to our userdb:
-   "<right> <quota MB or -> <target>". One field rather than the session's
-   eight: with the auth cache on, Dovecot replays every field of the passdb
-   reply on each hit (a linear insert each), and our userdb derives home,
-   mail, uid, gid, quota and the ACL fields from this one without a lookup.
-   Removed from the reply before the session sees it. */
-#define FUNCTIONAL_FIELD_GRANT "functional_grant"
-/* userdb field of a functional session: the ACL group of its right, for
-   the functional_session mail plugin (dovecot-mail23.c) */
-#define FUNCTIONAL_FIELD_SESSION_GROUPS "functional_acl_groups"
-/* cache key: the login as typed. For person-first logins it holds the
-   target; a `master = yes` block (SASL authzid) must add the target with
-   default_fields, which Dovecot appends to the key: see
-   functional_passdb_cache_key_ok(). */
-#define FUNCTIONAL_CACHE_KEY "%u"
 
 struct functional_loop {
 	struct fa_loop loop;
@@ -56,16 +48,6 @@ struct functional_context {
 	/* userdb_uid and userdb_gid as numbers where they name a user and
 	   group (or as configured if they do not resolve) */
 	char *userdb_uid, *userdb_gid;
-};
-
-struct functional_passdb_module {
-	struct passdb_module module;
-	struct functional_context *ctx;
-};
-
-struct functional_userdb_module {
-	struct userdb_module module;
-	struct functional_context *ctx;
 };
 
 struct functional_passdb_request {
@@ -182,27 +164,31 @@ static struct functional_loop functional_loop = {
 /* --- settings shared by passdb and userdb --- */
 
 /* functional_check_auth_settings - what Dovecot itself must allow */
-static void functional_check_auth_settings(const struct fa_settings *set)
+static int functional_check_auth_settings(const struct fa_settings *set,
+					  const char **error_r)
 {
 	const struct auth_settings *auth_set = global_auth_settings;
 	const char *sep;
 
 	for (sep = set->separators; *sep != '\0'; sep++) {
 		if (auth_set->master_user_separator[0] == *sep) {
-			i_fatal(FUNCTIONAL_LOG_PREFIX"%s: separator '%c' is "
+			*error_r = t_strdup_printf("%s: separator '%c' is "
 				"also auth_master_user_separator: Dovecot would "
 				"split such logins before any passdb sees them; "
 				"remove it from one of the two", set->path, *sep);
+			return -1;
 		}
 		if (auth_set->username_chars[0] != '\0' &&
 		    strchr(auth_set->username_chars, *sep) == NULL) {
-			i_fatal(FUNCTIONAL_LOG_PREFIX"%s: separator '%c' is not "
+			*error_r = t_strdup_printf("%s: separator '%c' is not "
 				"in auth_username_chars: Dovecot would reject "
 				"such logins before any passdb sees them; add "
-				"it there (see dovecot-example.conf)",
+				"it there (see the example config)",
 				set->path, *sep);
+			return -1;
 		}
 	}
+	return 0;
 }
 
 /* functional_resolve_id - a userdb_uid/userdb_gid name as its number,
@@ -230,43 +216,55 @@ static char *functional_resolve_id(const char *path, const char *value,
 	return i_strdup(value);
 }
 
-static struct functional_context *functional_context_get(const char *args)
+int functional_context_get(const char *path, struct functional_context **ctx_r,
+			   const char **error_r)
 {
 	struct functional_context *ctx;
+	struct fa_settings *set;
 	const char *error;
 
-	if (args == NULL || args[0] == '\0') {
-		i_fatal(FUNCTIONAL_LOG_PREFIX"args must name the config file, "
-			"e.g. args = /etc/dovecot/functional-accounts.conf");
+	if (path == NULL || path[0] == '\0') {
+		*error_r = FUNCTIONAL_CONFIG_MISSING;
+		return -1;
 	}
 	for (ctx = functional_contexts; ctx != NULL; ctx = ctx->next) {
-		if (strcmp(ctx->path, args) == 0) {
+		if (strcmp(ctx->path, path) == 0) {
 			ctx->refcount++;
-			return ctx;
+			*ctx_r = ctx;
+			return 0;
 		}
 	}
+	if (fa_settings_read(path, &set, &error) < 0) {
+		*error_r = t_strdup(error);
+		return -1;
+	}
+	error = NULL;
+	if (functional_check_auth_settings(set, error_r) < 0 ||
+	    session_settings_check(set, FUNCTIONAL_DIALECT, &error) < 0) {
+		if (error != NULL)
+			*error_r = t_strdup_printf("%s: %s", path, error);
+		fa_settings_free(&set);
+		return -1;
+	}
 	ctx = i_new(struct functional_context, 1);
-	ctx->path = i_strdup(args);
+	ctx->path = i_strdup(path);
 	ctx->refcount = 1;
-	if (fa_settings_read(args, &ctx->set, &error) < 0)
-		i_fatal(FUNCTIONAL_LOG_PREFIX"%s", error);
-	functional_check_auth_settings(ctx->set);
-	ctx->userdb_uid = functional_resolve_id(args, ctx->set->userdb_uid,
-						FALSE);
-	ctx->userdb_gid = functional_resolve_id(args, ctx->set->userdb_gid,
-						TRUE);
+	ctx->set = set;
+	ctx->userdb_uid = functional_resolve_id(path, set->userdb_uid, FALSE);
+	ctx->userdb_gid = functional_resolve_id(path, set->userdb_gid, TRUE);
 	ctx->next = functional_contexts;
 	functional_contexts = ctx;
-	return ctx;
+	*ctx_r = ctx;
+	return 0;
 }
 
-static void functional_context_init(struct functional_context *ctx)
+void functional_context_init(struct functional_context *ctx)
 {
 	if (ctx->fa == NULL)
 		ctx->fa = fa_context_init(ctx->set, &functional_loop.loop);
 }
 
-static void functional_context_unref(struct functional_context **ctx_p)
+void functional_context_unref(struct functional_context **ctx_p)
 {
 	struct functional_context *ctx = *ctx_p, **p;
 
@@ -320,7 +318,8 @@ static void functional_log_grant(struct auth_request *request,
 	e_info(event, "%s acts as %s: granted by %s (right %s, service=%s, "
 	       "rip=%s)", result->person_name, result->target_name,
 	       result->decision.rule, acl_right_name(result->decision.right),
-	       request->fields.service, functional_remote_ip(request));
+	       FUNCTIONAL_REQUEST_PROTOCOL(request),
+	       functional_remote_ip(request));
 	event_unref(&event);
 }
 
@@ -345,26 +344,30 @@ static void functional_passdb_grant(struct functional_passdb_request *preq,
 		   result->target_name) != 0)
 		auth_request_set_field(request, "login_user",
 				       result->target_name, NULL);
-	auth_request_set_field(request, "userdb_"FUNCTIONAL_FIELD_GRANT,
-		t_strdup_printf("%s %s %s",
-				acl_right_name(result->decision.right),
-				result->quota_mb != NULL ? result->quota_mb : "-",
-				result->target_name), NULL);
+	struct session_grant grant = {
+		.right = result->decision.right,
+		.quota_mb = result->quota_mb,
+		.target = result->target_name,
+	};
+	struct arena arena;
+
+	arena_init(&arena, 256);
+	auth_request_set_field(request, "userdb_"SESSION_FIELD_GRANT,
+			       session_grant_format(&arena, &grant), NULL);
+	arena_free(&arena);
 }
 
-/* functional_passdb_cache_key_ok - with the auth cache on, a SASL authzid
-   login is cached under the person's name only, unless the master block
-   adds the target to the key: refuse rather than let one cached grant
-   open every account */
-static bool functional_passdb_cache_key_ok(struct auth_request *request)
+/* functional_passdb_master_cache_key_ok - with the auth cache on, may
+   this `master = yes` passdb (SASL authzid) answer? Only if its cache key
+   holds the target: one cached grant must never open every account */
+static bool functional_passdb_master_cache_key_ok(struct auth_request *request)
 {
 	if (passdb_cache == NULL || request->passdb->cache_key == NULL ||
 	    strstr(request->passdb->cache_key, "%{login_user}") != NULL)
 		return TRUE;
 	e_error(authdb_event(request), "the auth cache is on but this "
-		"`master = yes` passdb's cache key lacks the target: add "
-		"`default_fields = functional_sasl_target=%%{login_user}` to it "
-		"(see dovecot-example.conf)");
+		"`master = yes` passdb's cache key lacks the target: %s",
+		FUNCTIONAL_MASTER_CACHE_KEY_HINT);
 	return FALSE;
 }
 
@@ -467,9 +470,9 @@ functional_passdb_parts(struct auth_request *request,
 	return ours;
 }
 
-static void
-functional_verify_plain(struct auth_request *request, const char *password,
-			verify_plain_callback_t *callback)
+void functional_verify_plain(struct auth_request *request,
+			     const char *password,
+			     verify_plain_callback_t *callback)
 {
 	struct functional_passdb_module *module =
 		(struct functional_passdb_module *)request->passdb->passdb;
@@ -490,7 +493,7 @@ functional_verify_plain(struct auth_request *request, const char *password,
 		return;
 	}
 	if (request->passdb->set->master &&
-	    !functional_passdb_cache_key_ok(request)) {
+	    !functional_passdb_master_cache_key_ok(request)) {
 		callback(PASSDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	}
@@ -509,104 +512,43 @@ functional_verify_plain(struct auth_request *request, const char *password,
 			     functional_passdb_callback, preq);
 }
 
-static struct passdb_module *
-functional_passdb_preinit(pool_t pool, const char *args)
-{
-	struct functional_passdb_module *module;
-
-	module = p_new(pool, struct functional_passdb_module, 1);
-	module->ctx = functional_context_get(args);
-	module->module.default_cache_key = FUNCTIONAL_CACHE_KEY;
-	module->module.default_pass_scheme = "PLAIN";
-	return &module->module;
-}
-
-static void functional_passdb_init(struct passdb_module *_module)
-{
-	struct functional_passdb_module *module =
-		(struct functional_passdb_module *)_module;
-
-	functional_context_init(module->ctx);
-}
-
-static void functional_passdb_deinit(struct passdb_module *_module)
-{
-	struct functional_passdb_module *module =
-		(struct functional_passdb_module *)_module;
-
-	functional_context_unref(&module->ctx);
-}
-
-static struct passdb_module_interface functional_passdb_iface = {
-	.name = "functional",
-	.preinit = functional_passdb_preinit,
-	.init = functional_passdb_init,
-	.deinit = functional_passdb_deinit,
-	.verify_plain = functional_verify_plain,
-};
-
 /* --- userdb --- */
 
-static const char *functional_no_escape(struct arena *arena ATTR_UNUSED,
-					const char *value)
+static void functional_userdb_emit(void *context, const char *key,
+				   const char *value)
 {
-	return value;
+	auth_request_set_userdb_field(context, key, value);
 }
 
-/* functional_userdb_fields - home, mail, uid, gid and quota of the
-   target's mailbox; with session (the passdb granted a person a right on
-   it) also the fields that confine the session to that right. A lookup
-   no passdb authorised (LMTP, doveadm user) gets the mailbox's fields
-   only: it is the account itself, not a person acting as it. */
-static void functional_userdb_fields(struct auth_request *request,
+/* functional_userdb_fields - the reply for the account (see
+   session_fields()); person is who acts as it, or NULL for a lookup no
+   passdb authorised (LMTP, doveadm user): the account itself, which gets
+   the mailbox's fields only. FALSE if the reply cannot be made. */
+static bool functional_userdb_fields(struct auth_request *request,
 				     const struct functional_context *ctx,
-				     const struct fa_result *result,
-				     bool session)
+				     const char *user, const char *quota_mb,
+				     const char *person, enum acl_right right)
 {
-	const struct fa_settings *set = ctx->set;
-	struct var_template_entry table[4];
+	struct session_identity identity = {
+		.user = user,
+		.uid = ctx->userdb_uid,
+		.gid = ctx->userdb_gid,
+		.quota_mb = quota_mb,
+		.person = person,
+		.right = right,
+	};
 	struct arena arena;
-	const char *value, *error;
+	const char *error;
+	int ret;
 
 	arena_init(&arena, 512);
-	var_template_login_table(&arena, result->target_name, table);
-	if (var_template_expand(&arena, set->userdb_home, table,
-				functional_no_escape, &value, &error) == 0 &&
-	    value[0] != '\0')
-		auth_request_set_userdb_field(request, "home", value);
-	if (var_template_expand(&arena, set->userdb_mail, table,
-				functional_no_escape, &value, &error) == 0 &&
-	    value[0] != '\0')
-		auth_request_set_userdb_field(request, "mail", value);
+	ret = session_fields(ctx->set, FUNCTIONAL_DIALECT, &arena, &identity,
+			     functional_userdb_emit, request, &error);
+	if (ret < 0) {
+		e_error(authdb_event(request), "%s: %s", ctx->path, error);
+	}
 	arena_free(&arena);
-	if (ctx->userdb_uid[0] != '\0')
-		auth_request_set_userdb_field(request, "uid", ctx->userdb_uid);
-	if (ctx->userdb_gid[0] != '\0')
-		auth_request_set_userdb_field(request, "gid", ctx->userdb_gid);
-	if (result->quota_mb != NULL) {
-		auth_request_set_userdb_field(request, "quota_rule",
-			t_strdup_printf("*:storage=%sM", result->quota_mb));
-	}
-	if (!session)
-		return;
-	/* the granted right, enforced by Dovecot's ACL plugin with the
-	   person (master_user) as ACL user. The functional_session mail
-	   plugin turns this field into acl_groups and hides every namespace
-	   but the account's own: without that plugin the session has no
-	   ACL group and so no rights at all (fails closed). */
-	auth_request_set_userdb_field(request, FUNCTIONAL_FIELD_SESSION_GROUPS,
-		t_strconcat(set->session_acl_group_prefix,
-			    acl_right_name(result->decision.right), NULL));
-	if (set->session_acl[0] != '\0')
-		auth_request_set_userdb_field(request, "acl",
-					      set->session_acl);
-	/* "mail_plugins+" appends to the site's list (2.3's key+=value),
-	   so the session keeps quota, sieve, ... and always has the two
-	   plugins that confine it, whatever the site's mail_plugins say */
-	if (set->session_mail_plugins[0] != '\0') {
-		auth_request_set_userdb_field(request, "mail_plugins+",
-			t_strconcat(" ", set->session_mail_plugins, NULL));
-	}
+	return ret == 0;
 }
 
 static void functional_userdb_callback(const struct fa_result *result,
@@ -621,8 +563,10 @@ static void functional_userdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
-		functional_userdb_fields(request, module->ctx, result, FALSE);
-		userdb_result = USERDB_RESULT_OK;
+		userdb_result = functional_userdb_fields(request, module->ctx,
+				result->target_name, result->quota_mb, NULL,
+				ACL_RIGHT_UNSET) ?
+			USERDB_RESULT_OK : USERDB_RESULT_INTERNAL_FAILURE;
 		break;
 	case FA_TEMPFAIL:
 		e_error(authdb_event(request), "%s", result->reason);
@@ -638,71 +582,71 @@ static void functional_userdb_callback(const struct fa_result *result,
 	auth_request_unref(&request);
 }
 
-/* functional_is_dash - is [start, end) the "-" that stands for "none"? */
-static bool functional_is_dash(const char *start, const char *end)
-{
-	return end - start == 1 && *start == '-';
-}
-
 /* functional_userdb_granted - the grant our passdb left in the userdb
    reply for this request's user, taken out of the reply: 1 if there is
-   one, 0 if not, -1 if it is malformed or names another user */
+   one, 0 if not, -1 if it is malformed, names another user or lacks the
+   person (master_user) it was granted to */
 static int functional_userdb_granted(struct auth_request *request,
-				     struct fa_result *result_r)
+				     struct arena *arena,
+				     struct session_grant *grant_r)
 {
-	const char *value, *right_end, *quota_end;
-	enum acl_right right = ACL_RIGHT_UNSET;
+	const char *value, *error;
 
 	if (request->fields.userdb_reply == NULL)
 		return 0;
 	value = auth_fields_find(request->fields.userdb_reply,
-				 FUNCTIONAL_FIELD_GRANT);
+				 SESSION_FIELD_GRANT);
 	if (value == NULL)
 		return 0;
-	auth_fields_remove(request->fields.userdb_reply,
-			   FUNCTIONAL_FIELD_GRANT);
-	right_end = strchr(value, ' ');
-	quota_end = right_end == NULL ? NULL : strchr(right_end + 1, ' ');
-	if (quota_end == NULL ||
-	    acl_right_parse(value, right_end - value, &right) < 0 ||
-	    right <= ACL_RIGHT_NONE ||
-	    strcmp(quota_end + 1, request->fields.user) != 0) {
-		e_error(authdb_event(request), "refusing the session: "
-			"malformed or foreign %s field: %s",
-			FUNCTIONAL_FIELD_GRANT, value);
+	value = arena_strdup(arena, value);
+	auth_fields_remove(request->fields.userdb_reply, SESSION_FIELD_GRANT);
+	if (session_grant_parse(arena, value, request->fields.user, grant_r,
+				&error) < 0) {
+		e_error(authdb_event(request), "refusing the session: %s",
+			error);
 		return -1;
 	}
-	i_zero(result_r);
-	result_r->status = FA_GRANTED;
-	result_r->target_name = quota_end + 1;
-	result_r->quota_mb = functional_is_dash(right_end + 1, quota_end) ?
-		NULL : t_strdup_until(right_end + 1, quota_end);
-	result_r->decision.right = right;
+	if (request->fields.master_user == NULL) {
+		e_error(authdb_event(request), "refusing the session: %s "
+			"without the person who was granted it",
+			SESSION_FIELD_GRANT);
+		return -1;
+	}
 	return 1;
 }
 
-static void functional_userdb_lookup(struct auth_request *request,
-				     userdb_callback_t *callback)
+void functional_userdb_lookup(struct auth_request *request,
+			      userdb_callback_t *callback)
 {
 	struct functional_userdb_module *module =
 		(struct functional_userdb_module *)request->userdb->userdb;
 	struct functional_userdb_request *ureq;
-	struct fa_result granted;
+	struct session_grant grant;
+	struct arena arena;
 	const char *error;
+	bool ok;
 
-	switch (functional_userdb_granted(request, &granted)) {
+	arena_init(&arena, 256);
+	switch (functional_userdb_granted(request, &arena, &grant)) {
 	case 1:
 		/* our passdb granted this account for this request (or the
 		   auth cache replayed its grant): no lookup needed */
-		functional_userdb_fields(request, module->ctx, &granted, TRUE);
-		callback(USERDB_RESULT_OK, request);
+		ok = functional_userdb_fields(request, module->ctx,
+					      grant.target, grant.quota_mb,
+					      request->fields.master_user,
+					      grant.right);
+		arena_free(&arena);
+		callback(ok ? USERDB_RESULT_OK :
+			 USERDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	case -1:
 		/* never fall through to a userdb that would open the
 		   account without the granted right's limits */
+		arena_free(&arena);
 		callback(USERDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	}
+	arena_free(&arena);
 	if (request->fields.successful ||
 	    login_part_check(request->fields.user,
 			     strlen(request->fields.user), &error) < 0) {
@@ -721,60 +665,23 @@ static void functional_userdb_lookup(struct auth_request *request,
 			       functional_userdb_callback, ureq);
 }
 
-static struct userdb_module *
-functional_userdb_preinit(pool_t pool, const char *args)
-{
-	struct functional_userdb_module *module;
 
-	module = p_new(pool, struct functional_userdb_module, 1);
-	module->ctx = functional_context_get(args);
-	/* no userdb caching: after our passdb's grant the reply is already
-	   filled (caching it again costs every cached login a lookup and a
-	   save, and the reply carries one person's right); other lookups
-	   (LMTP, doveadm) reuse the search through lookup_cache_ttl */
-	module->module.default_cache_key = NULL;
-	return &module->module;
+void functional_passdb_init(struct passdb_module *_module)
+{
+	functional_context_init(((struct functional_passdb_module *)_module)->ctx);
 }
 
-static void functional_userdb_init(struct userdb_module *_module)
+void functional_passdb_deinit(struct passdb_module *_module)
 {
-	struct functional_userdb_module *module =
-		(struct functional_userdb_module *)_module;
-
-	functional_context_init(module->ctx);
+	functional_context_unref(&((struct functional_passdb_module *)_module)->ctx);
 }
 
-static void functional_userdb_deinit(struct userdb_module *_module)
+void functional_userdb_init(struct userdb_module *_module)
 {
-	struct functional_userdb_module *module =
-		(struct functional_userdb_module *)_module;
-
-	functional_context_unref(&module->ctx);
+	functional_context_init(((struct functional_userdb_module *)_module)->ctx);
 }
 
-static struct userdb_module_interface functional_userdb_iface = {
-	.name = "functional",
-	.preinit = functional_userdb_preinit,
-	.init = functional_userdb_init,
-	.deinit = functional_userdb_deinit,
-	.lookup = functional_userdb_lookup,
-};
-
-/* --- module --- */
-
-void authdb_functional_init(void);
-void authdb_functional_deinit(void);
-extern const char *authdb_functional_version;
-const char *authdb_functional_version = DOVECOT_ABI_VERSION;
-
-void authdb_functional_init(void)
+void functional_userdb_deinit(struct userdb_module *_module)
 {
-	passdb_register_module(&functional_passdb_iface);
-	userdb_register_module(&functional_userdb_iface);
-}
-
-void authdb_functional_deinit(void)
-{
-	passdb_unregister_module(&functional_passdb_iface);
-	userdb_unregister_module(&functional_userdb_iface);
+	functional_context_unref(&((struct functional_userdb_module *)_module)->ctx);
 }
