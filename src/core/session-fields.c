@@ -111,15 +111,6 @@ int session_settings_check(const struct fa_settings *set,
 			"vfile:/etc/dovecot/functional-rights.acl)";
 		return -1;
 	}
-	if (set->session_mail_plugins[0] != '\0' &&
-	    strcmp(set->session_mail_plugins, "acl functional_session") != 0) {
-		*error_r = "session_mail_plugins: Dovecot 2.4 cannot add mail "
-			"plugins from the userdb (mail_plugins is a list the "
-			"reply would replace): load acl and functional_session "
-			"in the site's mail_plugins { } and leave this setting "
-			"at its default";
-		return -1;
-	}
 	return 0;
 }
 
@@ -146,6 +137,33 @@ static int session_template(struct arena *arena, enum session_dialect dialect,
 		*value_r = NULL;
 	else
 		*value_r = session_escape(arena, dialect, *value_r);
+	return 0;
+}
+
+/* session_plugin_elements - "mail_plugins/<name>=yes" for each name in
+   the space-separated list */
+static int session_plugin_elements(const char *list, struct arena *arena,
+				   session_field_emit_t *emit, void *context,
+				   const char **error_r)
+{
+	const char *p = list, *end;
+
+	while (*p != '\0') {
+		if (*p == ' ' || *p == ',') {
+			p++;
+			continue;
+		}
+		end = p + strcspn(p, " ,");
+		if (memchr(p, '/', end - p) != NULL ||
+		    memchr(p, '%', end - p) != NULL) {
+			*error_r = "session_mail_plugins: a plugin name "
+				"holds '/' or '%'";
+			return -1;
+		}
+		emit(context, arena_printf(arena, "mail_plugins/%.*s",
+					   (int)(end - p), p), "yes");
+		p = end;
+	}
 	return 0;
 }
 
@@ -208,22 +226,29 @@ int session_fields(const struct fa_settings *set, enum session_dialect dialect,
 		emit(context, "acl_user",
 		     session_escape(arena, dialect, identity->person));
 		if (set->session_acl[0] == '\0')
-			return 0;
-		if (session_split(arena, set->session_acl, &driver, &rest) < 0)
+			;
+		else if (session_split(arena, set->session_acl,
+				       &driver, &rest) < 0)
 			emit(context, "acl_driver", set->session_acl);
 		else {
 			emit(context, "acl_driver", driver);
 			emit(context, "acl_global_path", rest);
 		}
-		return 0;
-	}
-	if (set->session_acl[0] != '\0')
+	} else if (set->session_acl[0] != '\0')
 		emit(context, "acl", set->session_acl);
-	/* "mail_plugins+" appends to the site's list (2.3's key+=value),
-	   so the session keeps quota, sieve, ... and always has the two
-	   plugins that confine it, whatever the site's mail_plugins say */
-	if (set->session_mail_plugins[0] != '\0')
+	/* the plugins are added to the site's list, so the session keeps
+	   quota, sieve, ... and always has the two plugins that confine it,
+	   whatever the site's mail_plugins say: 2.3 appends to the string
+	   (key+=value); 2.4 sets the boolean list's elements one by one
+	   (mail_plugins/acl=yes; its "mail_plugins+" panics in 2.4.1) and
+	   loads them as per-user plugins after the userdb reply */
+	if (set->session_mail_plugins[0] == '\0')
+		return 0;
+	if (!v24) {
 		emit(context, "mail_plugins+",
 		     arena_printf(arena, " %s", set->session_mail_plugins));
-	return 0;
+		return 0;
+	}
+	return session_plugin_elements(set->session_mail_plugins, arena,
+				       emit, context, error_r);
 }
