@@ -10,7 +10,8 @@ decision"), independently of the plugin.
 Default size (x1): 1 000 people (1 % of them disabled with shadowExpire: 1),
 50 OX functional accounts (oxFunctionalAccount, 8-30 uniqueMember people
 each), 50 UCS shared folders with an address (univentionMailSharedFolder,
-4-12 univentionMailACL values naming people by address or uid, 1-3 naming
+4-12 univentionMailACL values naming people by address or by uid (a uid
+names no person: such a value grants nothing by itself), 1-3 naming
 groups, rights none..all), 20 groups (posixGroup + extensibleObject with
 both uniqueMember and memberUid; "Domain Users" holds everybody, each
 person is in 2 of the other 19). --scale 10 multiplies every count by 10.
@@ -199,17 +200,22 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
 
     # --- expected decisions (SPEC.md "The decision") ---------------------
     def acl_right(person, folder):
-        """(right or None, how): person value decides alone; else the
-        strongest of the person's groups."""
+        """(right or None, how): values naming the person by address
+        decide alone (several: the weakest); else per group identifier the
+        weakest value, then the strongest group. A uid never names a
+        person: a value such as "user00042 read" names a group called
+        user00042 (there is none), so it grants nothing."""
         mine = [r for ident, r, _ in folder["acl"]
-                if ident.lower() in (person["mail"].lower(),
-                                     person["uid"].lower())]
+                if ident.lower() == person["mail"].lower()]
         if mine:
-            return max(mine, key=RIGHTS.index), "person"
-        theirs = [r for ident, r, _ in folder["acl"]
-                  if ident in person["groups"]]
+            return min(mine, key=RIGHTS.index), "person"
+        theirs = {}
+        for ident, r, _ in folder["acl"]:
+            if ident in person["groups"]:
+                theirs[ident] = min(theirs.get(ident, r), r,
+                                    key=RIGHTS.index)
         if theirs:
-            return max(theirs, key=RIGHTS.index), "group"
+            return max(theirs.values(), key=RIGHTS.index), "group"
         return None, None
 
     ok_ox, ok_acl_person, ok_acl_group = [], [], []

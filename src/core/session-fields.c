@@ -140,33 +140,6 @@ static int session_template(struct arena *arena, enum session_dialect dialect,
 	return 0;
 }
 
-/* session_plugin_elements - "mail_plugins/<name>=yes" for each name in
-   the space-separated list */
-static int session_plugin_elements(const char *list, struct arena *arena,
-				   session_field_emit_t *emit, void *context,
-				   const char **error_r)
-{
-	const char *p = list, *end;
-
-	while (*p != '\0') {
-		if (*p == ' ' || *p == ',') {
-			p++;
-			continue;
-		}
-		end = p + strcspn(p, " ,");
-		if (memchr(p, '/', end - p) != NULL ||
-		    memchr(p, '%', end - p) != NULL) {
-			*error_r = "session_mail_plugins: a plugin name "
-				"holds '/' or '%'";
-			return -1;
-		}
-		emit(context, arena_printf(arena, "mail_plugins/%.*s",
-					   (int)(end - p), p), "yes");
-		p = end;
-	}
-	return 0;
-}
-
 int session_fields(const struct fa_settings *set, enum session_dialect dialect,
 		   struct arena *arena, const struct session_identity *identity,
 		   session_field_emit_t *emit, void *context,
@@ -236,19 +209,14 @@ int session_fields(const struct fa_settings *set, enum session_dialect dialect,
 		}
 	} else if (set->session_acl[0] != '\0')
 		emit(context, "acl", set->session_acl);
-	/* the plugins are added to the site's list, so the session keeps
-	   quota, sieve, ... and always has the two plugins that confine it,
-	   whatever the site's mail_plugins say: 2.3 appends to the string
-	   (key+=value); 2.4 sets the boolean list's elements one by one
-	   (mail_plugins/acl=yes; its "mail_plugins+" panics in 2.4.1) and
-	   loads them as per-user plugins after the userdb reply */
-	if (set->session_mail_plugins[0] == '\0')
-		return 0;
-	if (!v24) {
+	/* 2.3: the plugins are added to the site's list (key+=value), so
+	   the session keeps quota, sieve, ... and always has the two plugins
+	   that confine it, whatever the site's mail_plugins say. 2.4 cannot
+	   (its "mail_plugins+" panics in 2.4.1, and a site's protocol filter
+	   outranks a userdb override): there the auth layer refuses the
+	   session unless the site's mail_plugins hold them. */
+	if (set->session_mail_plugins[0] != '\0' && !v24)
 		emit(context, "mail_plugins+",
 		     arena_printf(arena, " %s", set->session_mail_plugins));
-		return 0;
-	}
-	return session_plugin_elements(set->session_mail_plugins, arena,
-				       emit, context, error_r);
+	return 0;
 }

@@ -27,7 +27,8 @@ enum session_dialect {
 	SESSION_DIALECT_DOVECOT23,
 	/* mail_driver=/mail_path=, quota_storage_size=, acl_driver=/
 	   acl_global_path=, acl_user= (2.4.1 loses master_user on the mail
-	   side: without acl_user the owner would be the ACL user) */
+	   side: without acl_user the owner would be the ACL user); no mail
+	   plugins (the site's mail_plugins must hold them) */
 	SESSION_DIALECT_DOVECOT24,
 };
 

@@ -381,6 +381,10 @@ static void functional_passdb_callback(const struct fa_result *result,
 	functional_log_trace(request, result);
 	switch (result->status) {
 	case FA_GRANTED:
+		if (functional_layer_passdb_fields(request) < 0) {
+			passdb_result = PASSDB_RESULT_INTERNAL_FAILURE;
+			break;
+		}
 		if (!preq->plain_login)
 			functional_log_grant(request, result);
 		functional_passdb_grant(preq, result);
@@ -541,12 +545,13 @@ static bool functional_userdb_fields(struct auth_request *request,
 	const char *error;
 	int ret;
 
+	if (functional_layer_userdb_fields(request) < 0)
+		return FALSE;
 	arena_init(&arena, 512);
 	ret = session_fields(ctx->set, FUNCTIONAL_DIALECT, &arena, &identity,
 			     functional_userdb_emit, request, &error);
-	if (ret < 0) {
+	if (ret < 0)
 		e_error(authdb_event(request), "%s: %s", ctx->path, error);
-	}
 	arena_free(&arena);
 	return ret == 0;
 }
@@ -630,7 +635,16 @@ void functional_userdb_lookup(struct auth_request *request,
 	switch (functional_userdb_granted(request, &arena, &grant)) {
 	case 1:
 		/* our passdb granted this account for this request (or the
-		   auth cache replayed its grant): no lookup needed */
+		   auth cache replayed its grant): no lookup needed, unless
+		   the session could not be confined */
+		if (functional_layer_session_check(module->ctx->set, request,
+						   &error) < 0) {
+			e_error(authdb_event(request), "refusing the session: "
+				"%s", error);
+			arena_free(&arena);
+			callback(USERDB_RESULT_INTERNAL_FAILURE, request);
+			return;
+		}
 		ok = functional_userdb_fields(request, module->ctx,
 					      grant.target, grant.quota_mb,
 					      request->fields.master_user,

@@ -17,4 +17,13 @@
 	"add `default_fields = functional_sasl_target=%{login_user}` to it " \
 	"(see dovecot-example.conf)"
 
+/* the block's own fields: 2.3's core applies default_fields and
+   override_fields itself */
+#define functional_layer_passdb_fields(request) 0
+#define functional_layer_userdb_fields(request) 0
+
+/* may a functional session of this request be opened? 2.3 always: its
+   userdb reply adds the plugins that confine it (session_mail_plugins) */
+#define functional_layer_session_check(set, request, error_r) 0
+
 #endif

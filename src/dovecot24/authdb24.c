@@ -17,10 +17,14 @@
 #include "userdb.h"
 #include "auth-request.h"
 #include "auth-settings.h"
+#include "mail-storage-settings.h"
+
+#include <dlfcn.h>
 
 #include "layer.h"
 #include "authdb.h"
 #include "settings24.h"
+#include "fa-settings.h"
 
 /* cache keys, used by 2.4 exactly as given (nothing is appended, and
    single-letter variables do not exist: "%u" would be one constant key
@@ -29,6 +33,88 @@
    person as %{user} and the target as %{login_user}. */
 #define FUNCTIONAL_CACHE_KEY "%{user}"
 #define FUNCTIONAL_MASTER_CACHE_KEY "%{user}\t%{login_user}"
+
+/* the mail side's settings definitions (mail_user_setting_parser_info),
+   from libdovecot-storage, which the auth process does not link: loaded
+   in preinit, while the process may still read every file */
+static const struct setting_parser_info *functional_mail_user_info;
+
+static int functional_mail_user_info_load(const char **error_r)
+{
+	void *lib;
+
+	if (functional_mail_user_info != NULL)
+		return 0;
+	lib = dlopen(FA_DOVECOT_STORAGE_LIB, RTLD_NOW | RTLD_GLOBAL);
+	if (lib != NULL)
+		functional_mail_user_info =
+			dlsym(lib, "mail_user_setting_parser_info");
+	if (functional_mail_user_info == NULL) {
+		*error_r = t_strdup_printf("cannot read the mail side's "
+			"settings (to check that functional sessions load the "
+			"plugins that confine them): %s", dlerror());
+		return -1;
+	}
+	return 0;
+}
+
+/* functional_plugin_missing - the first of the space-separated plugins
+   that is not in list, or NULL */
+static const char *
+functional_plugin_missing(const char *wanted, const char *const *list)
+{
+	const char *const *names = t_strsplit_spaces(wanted, " ,");
+
+	for (; *names != NULL; names++) {
+		if (!str_array_find(list, *names))
+			return *names;
+	}
+	return NULL;
+}
+
+int functional_layer_session_check(const struct fa_settings *set,
+				   struct auth_request *request,
+				   const char **error_r)
+{
+	const struct mail_user_settings *user_set;
+	const char *protocol = FUNCTIONAL_REQUEST_PROTOCOL(request);
+	const char *missing, *error;
+	struct event *event;
+	int ret;
+
+	if (set->session_mail_plugins[0] == '\0')
+		return 0;
+	/* the settings a mail process of this protocol, on these
+	   addresses, starts with */
+	event = event_create(NULL);
+	event_add_str(event, "protocol", protocol);
+	if (request->fields.local_ip.family != 0)
+		event_add_ip(event, "local_ip", &request->fields.local_ip);
+	if (request->fields.remote_ip.family != 0)
+		event_add_ip(event, "remote_ip", &request->fields.remote_ip);
+	ret = settings_get(event, functional_mail_user_info,
+			   SETTINGS_GET_FLAG_NO_CHECK |
+			   SETTINGS_GET_FLAG_NO_EXPAND, &user_set, &error);
+	event_unref(&event);
+	if (ret < 0) {
+		*error_r = t_strdup_printf("mail settings for protocol %s: %s",
+					   protocol, error);
+		return -1;
+	}
+	missing = functional_plugin_missing(set->session_mail_plugins,
+		array_is_created(&user_set->mail_plugins) ?
+		settings_boollist_get(&user_set->mail_plugins) : empty_str_array);
+	settings_free(user_set);
+	if (missing != NULL) {
+		*error_r = t_strdup_printf("mail_plugins for protocol %s lack "
+			"%s, so the session could not be confined (Dovecot 2.4 "
+			"cannot add plugins from the userdb: add `mail_plugins "
+			"{ %s = yes }` for every protocol, see "
+			"dovecot24-example.conf)", protocol, missing, missing);
+		return -1;
+	}
+	return 0;
+}
 
 static int functional_context_get_event(struct event *event,
 					struct functional_context **ctx_r,
@@ -77,7 +163,8 @@ functional_userdb_preinit(pool_t pool, struct event *event,
 	struct functional_userdb_module *module;
 
 	module = p_new(pool, struct functional_userdb_module, 1);
-	if (functional_context_get_event(event, &module->ctx, error_r) < 0)
+	if (functional_mail_user_info_load(error_r) < 0 ||
+	    functional_context_get_event(event, &module->ctx, error_r) < 0)
 		return -1;
 	/* no userdb caching: after our passdb's grant the reply is already
 	   filled, and it carries one person's right */

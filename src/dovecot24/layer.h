@@ -16,4 +16,22 @@
 #define FUNCTIONAL_MASTER_CACHE_KEY_HINT \
 	"this module sets it itself, so this is a bug: please report it"
 
+/* the block's own `fields { }`, which 2.4 leaves to each driver (applied
+   before ours, so the plugin's fields win); -1 on error */
+#define functional_layer_passdb_fields(request) \
+	auth_request_set_passdb_fields(request, NULL)
+#define functional_layer_userdb_fields(request) \
+	auth_request_set_userdb_fields(request, NULL)
+
+struct fa_settings;
+struct auth_request;
+
+/* functional_layer_session_check - 0 if the session of this request will
+   run the plugins that confine it (session_mail_plugins, in the site's
+   mail_plugins for the request's protocol: 2.4 cannot add them from the
+   userdb), else -1 with error_r (authdb24.c) */
+int functional_layer_session_check(const struct fa_settings *set,
+				   struct auth_request *request,
+				   const char **error_r);
+
 #endif

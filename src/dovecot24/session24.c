@@ -109,6 +109,7 @@ functional_session_check_kept(struct mail_user *user, const char *name,
 		functional_session_acl_info();
 	const struct acl_settings *acl_set;
 	bool ignored;
+	int ret;
 
 	if (ns_set->disabled)
 		return 0;
@@ -117,8 +118,13 @@ functional_session_check_kept(struct mail_user *user, const char *name,
 					   "enabled", name, ns_set->type);
 		return -1;
 	}
-	if (settings_get_filter(user->event, SETTINGS_EVENT_NAMESPACE_NAME,
-				name, acl_info, 0, &acl_set, error_r) < 0)
+	/* the namespace's own ACL settings, or (a namespace with none of
+	   its own, as on UCS) the user's */
+	ret = settings_try_get_filter(user->event, SETTINGS_EVENT_NAMESPACE_NAME,
+				      name, acl_info, 0, &acl_set, error_r);
+	if (ret == 0)
+		ret = settings_get(user->event, acl_info, 0, &acl_set, error_r);
+	if (ret < 0)
 		return -1;
 	ignored = acl_set->acl_ignore;
 	settings_free(acl_set);
@@ -177,13 +183,15 @@ static void functional_session_fail(struct mail_user *user,
 		return;
 	user->error = p_strdup_printf(user->pool, "functional_session: "
 		"refusing the session of %s as %s: %s",
-		user->master_user != NULL ? user->master_user : "?",
+		user->master_user != NULL ? user->master_user :
+		(user->auth_user != NULL ? user->auth_user : "?"),
 		user->username, reason);
 }
 
 static void functional_session_mail_user_created(struct mail_user *user)
 {
 	const struct functional_session_settings *set;
+	const struct mail_user_settings *user_set;
 	struct settings_instance *instance;
 	const char *group, *reason, *error;
 
@@ -214,6 +222,17 @@ static void functional_session_mail_user_created(struct mail_user *user)
 		functional_session_fail(user, error);
 		return;
 	}
+	/* Dovecot binds a namespace/<name>/ override to its filter when it
+	   next looks up the settings that define the namespace list; the
+	   user's were read before this hook, so look them up once more, or
+	   the namespaces would be created as the site configured them (the
+	   read-back below would then refuse the session) */
+	if (settings_get(user->event, &mail_user_setting_parser_info, 0,
+			 &user_set, &error) < 0) {
+		functional_session_fail(user, error);
+		return;
+	}
+	settings_free(user_set);
 	reason = functional_session_unenforceable(user, group);
 	if (reason != NULL) {
 		functional_session_fail(user, reason);

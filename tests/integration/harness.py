@@ -182,10 +182,11 @@ def unique_rip():
 
 def request_lines(text, tag):
     """The log lines of the auth request that claimed `tag` as its rip or
-    session: Dovecot puts both into the request's log prefix
-    ("functional(user,RIP,<SESSION>): ..."), the audit line has rip=RIP."""
+    session: Dovecot puts both into the request's log prefix (2.3:
+    "functional(user,RIP,<SESSION>): ...", 2.4: "auth(user,RIP,sasl:plain)
+    <SESSION>: ..."), the audit line has rip=RIP."""
     t = re.escape(tag)
-    pat = re.compile(r"[(,]<?%s>?[,)]|rip=%s\b" % (t, t))
+    pat = re.compile(r"[(,]<?%s>?[,)]|\)<%s>:|rip=%s\b" % (t, t, t))
     return [line for line in text.splitlines() if pat.search(line)]
 
 
@@ -774,7 +775,8 @@ class Dovecot(_Server):
                 "--vgdb=no --leak-check=full "
                 "--errors-for-leak-kinds=definite --show-leak-kinds=definite "
                 "--num-callers=30 --log-file=%s/valgrind-auth.%%p.log "
-                "/usr/lib/dovecot/auth\n  vsz_limit = 0" % self.tmpdir)
+                "/usr/lib/dovecot/auth\n  vsz_limit = %s"
+                % (self.tmpdir, dialect("0", "unlimited")))
 
     def valgrind_errors(self):
         """Text of every valgrind report of this Dovecot's auth processes

@@ -18,6 +18,14 @@ classes differ in the plugin's or Dovecot's settings:
                         group_nesting_depth = 1
   AuthCacheTest         auth_cache_size/ttl/negative_ttl, grant revoked in
                         LDAP while cached
+  AuthCacheKeyTest      auth cache on: no cached entry serves another
+                        person, target or login form (both Dovecots)
+  SaslCacheKeyHintTest  Dovecot 2.3 only: master block without the
+                        functional_sasl_target default_fields, cache on
+
+Dovecot 2.3 and 2.4 (harness.DOVECOT24) run the same tests; where the two
+differ only in spelling (the site's passdb ldap { } in its own file, log
+prefixes, acl_user in 2.4 sessions) the test says so.
 
 Refusals go pipelined over the auth-client socket with no-penalty (each
 failure waits auth_failure_delay; a batch waits it once), so the IMAP
@@ -40,6 +48,7 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from model import authclient  # noqa: E402
 
 # Passwords of the people the authorization stories add (harness.PASSWORDS
 # has the older ones); none may reach a log.
@@ -132,6 +141,7 @@ class _DovecotCase(unittest.TestCase):
     extra_conf = ""
     auth_debug = True
     example_conf = harness.EXAMPLE_CONF
+    site_ldap_text = None     # harness default: the site's LDAP template
 
     @classmethod
     def setUpClass(cls):
@@ -140,6 +150,7 @@ class _DovecotCase(unittest.TestCase):
         cls.addClassCleanup(cls.slapd.cleanup)
         cls.dovecot = harness.Dovecot(
             example_conf=cls.example_conf,
+            site_ldap_text=cls.site_ldap_text,
             plugin_conf_text=harness.fixture_plugin_conf(
                 cls.slapd.uri, **cls.plugin_settings),
             ldap_uri=cls.slapd.uri, auth_debug=cls.auth_debug,
@@ -784,7 +795,8 @@ class TargetFirstTest(_DovecotCase):
 
 
 def _example_without_site_passdb(path):
-    """dovecot-example.conf without the site's ldap passdb block."""
+    """Dovecot 2.3: dovecot-example.conf without the site's ldap passdb
+    block (the example holds it)."""
     with open(harness.EXAMPLE_CONF) as f:
         text = f.read()
     block = re.compile(r"^passdb\s*\{[^{}]*?driver\s*=\s*ldap\b[^{}]*\}\n?",
@@ -798,6 +810,27 @@ def _example_without_site_passdb(path):
     return path
 
 
+def _site_ldap_without_passdb():
+    """Dovecot 2.4: the site's LDAP file (site-ldap24.conf.ext, which
+    dovecot24-example.conf includes) without its `passdb ldap { }` block
+    (nested blocks such as fields { } included)."""
+    with open(harness.SITE_LDAP_TEMPLATE) as f:
+        lines = f.read().splitlines(keepends=True)
+    out, depth, found = [], 0, 0
+    for line in lines:
+        if depth == 0 and re.match(r"passdb\s+ldap\s*\{\s*$", line):
+            depth, found = 1, found + 1
+            continue
+        if depth:
+            depth += line.count("{") - line.count("}")
+            continue
+        out.append(line)
+    if found != 1 or depth:
+        raise AssertionError("expected one `passdb ldap { }` block in %s, "
+                             "found %d" % (harness.SITE_LDAP_TEMPLATE, found))
+    return "".join(out)
+
+
 class PlainLoginsTest(_DovecotCase):
     """plain_logins = yes and no site LDAP passdb: the plugin alone
     authenticates ordinary logins too (one passdb for the site)."""
@@ -806,16 +839,33 @@ class PlainLoginsTest(_DovecotCase):
     @classmethod
     def setUpClass(cls):
         require_module()
-        cls._tmp = tempfile.mkdtemp(prefix="fa-authz-conf-")
-        cls.addClassCleanup(shutil.rmtree, cls._tmp, True)
-        cls.example_conf = _example_without_site_passdb(
-            os.path.join(cls._tmp, "dovecot-example.conf"))
+        if harness.DOVECOT24:
+            # 2.4: the site's passdb ldap { } is in the site's own file
+            cls.site_ldap_text = _site_ldap_without_passdb()
+        else:
+            cls._tmp = tempfile.mkdtemp(prefix="fa-authz-conf-")
+            cls.addClassCleanup(shutil.rmtree, cls._tmp, True)
+            cls.example_conf = _example_without_site_passdb(
+                os.path.join(cls._tmp, "dovecot-example.conf"))
         super().setUpClass()
 
     def test_site_ldap_passdb_is_gone(self):
         with open(self.dovecot.example_path) as f:
             conf = f.read()
+        with open(self.dovecot.site_ldap_path) as f:
+            site = f.read()
         self.assertNotRegex(conf, r"passdb\s*\{\s*driver\s*=\s*ldap")
+        self.assertNotRegex(conf, r"(?m)^\s*passdb\s+ldap\b")
+        self.assertNotRegex(site, r"(?m)^\s*passdb\b")
+        # what Dovecot runs: the functional passdbs and no other
+        r = subprocess.run(["doveconf", "-c", self.dovecot.conf_path, "-n"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        drivers = re.findall(r"(?ms)^passdb\b[^{]*\{(.*?)^\}", r.stdout)
+        self.assertTrue(drivers, r.stdout)
+        for block in drivers:
+            self.assertRegex(block, r"driver\s*=\s*functional\b", r.stdout)
 
     def test_plain_login_reaches_own_mailbox(self):
         subject = "alice own %s" % uuid.uuid4().hex[:8]
@@ -827,7 +877,11 @@ class PlainLoginsTest(_DovecotCase):
         subjects = self.inbox_subjects(self.login("alice@example.com"))
         self.assertIn("Subject: " + subject, subjects)
         self.assertNotIn("Subject: not for plain", subjects)
-        bind = ("functional(alice@example.com", "password bind")
+        # 2.3: "auth: Debug: functional(alice@example.com,RIP,...): ...",
+        # 2.4: "auth(alice@example.com,RIP,...)<...>: Debug: functional: ..."
+        bind = harness.dialect(
+            ("functional(alice@example.com,", "password bind"),
+            ("auth(alice@example.com,", "functional: password bind"))
         log = wait_log(self.dovecot, mark, lambda t: lines_with(t, *bind))
         self.assertTrue(lines_with(log, *bind), log)
 
@@ -1095,6 +1149,10 @@ class AuthCacheTest(_DovecotCase):
             self.assertEqual(rc, 0, out)
             self.assertIn("\n  functional_acl_groups=functional-post\n", out)
             self.assertIn("\n  master_user=frank@example.com\n", out)
+            if harness.DOVECOT24:
+                # 2.4's mail side loses master_user: without acl_user the
+                # mailbox owner would be the ACL user (every right)
+                self.assertIn("\n  acl_user=frank@example.com\n", out)
             self.assertNotIn("functional_grant", out)
         filled, cached = self.cached_pair(
             doveadm_login, check, "the second doveadm auth login of %r"
@@ -1183,6 +1241,278 @@ class AuthCacheTest(_DovecotCase):
             self.slapd.ldapmodify(
                 "dn: %s\nchangetype: modify\nadd: uniqueMember\n"
                 "uniqueMember: %s\n" % (self.INFO_DN, self.ALICE_DN))
+
+
+# =============================================================================
+
+def _login(user, password, authzid=None, expect=None):
+    """One login of AuthCacheKeyTest: expect is None (refused, and not
+    temporarily) or (session user, person or None, right or None)."""
+    return dict(user=user, password=password, authzid=authzid,
+                expect=expect)
+
+
+class AuthCacheKeyTest(_DovecotCase):
+    """The auth cache never serves one login's entry to another login:
+    not to another person, not for another target, in every login form
+    (person-first P/T and P*T, by address and by uid, SASL authzid).
+
+    Dovecot caches a passdb's answer under the module's cache key. On
+    2.3 that is %u (the login as typed) plus, for the `master = yes`
+    block, default_fields' functional_sasl_target=%{login_user}; 2.4 has
+    no default_fields (and no %u: a "%u" key is one constant for every
+    login), the plugin sets %{user} and, for the master block,
+    %{user}<TAB>%{login_user} itself. If two logins shared an entry, the
+    second would get the first one's grant (target, person, right).
+
+    Each test fills the cache with its grants, shows that a repeat is a
+    cache hit, sends logins that differ in the person, the target or the
+    form (each the first of its kind in this Dovecot), and shows the
+    grants are still cached afterwards: so the entries existed while the
+    others were looked up, and none of those may be a cache hit or get
+    an answer other than its own. Logins go as a login process sends
+    them (model/authclient.py: AUTH, then the master REQUEST for the
+    userdb fields, where the right is)."""
+    TTL = 300           # longer than the class runs: nothing expires
+    extra_conf = ("auth_cache_size = 1M\nauth_cache_ttl = %d s\n"
+                  "auth_cache_negative_ttl = %d s\n" % (TTL, TTL))
+
+    def send(self, logins, what):
+        """Send logins (pipelined, each with a fresh rip), check each
+        answer against its expect; returns, per login, whether its passdb
+        lookup was a cache hit (True), a miss (False)."""
+        mark = self.dovecot.log_size()
+        reqs = []
+        for lg in logins:
+            reqs.append(dict(user=lg["user"], password=lg["password"],
+                             authzid=lg["authzid"],
+                             rip=harness.unique_rip()))
+        try:
+            results = authclient.run_logins(
+                self.dovecot, [dict(r) for r in reqs], timeout=60)
+        except ConnectionError as e:
+            self._auth_failed(e)
+        log = wait_log(self.dovecot, mark, lambda text: all(
+            any("Auth request finished" in line
+                for line in rip_lines(text, r["rip"])) for r in reqs),
+            harness.PATIENCE)
+        hits = []
+        for lg, req, res in zip(logins, reqs, results):
+            name = "%s: %s%s" % (what, lg["user"], " authzid=" +
+                                 lg["authzid"] if lg["authzid"] else "")
+            lines = rip_lines(log, req["rip"])
+            # the passdbs' "cache hit: ..." / "cache miss", not the
+            # userdb's "userdb cache hit" (the ldap userdb's own cache)
+            found = {m.group(1) for line in lines for m in
+                     [re.search(r"(?<!userdb )\bcache (hit|miss)\b", line)]
+                     if m}
+            hit, miss = "hit" in found, "miss" in found
+            self.assertTrue(hit or miss, "%s: neither cache hit nor miss "
+                            "logged:\n%s" % (name, "\n".join(lines) or log))
+            self.check_answer(name, lg["expect"], res, lines)
+            hits.append(hit)
+        return hits
+
+    def check_answer(self, name, expect, res, lines):
+        detail = "%s\n  reply: %s\n  userdb: %s\n  log:\n%s" % (
+            name, res.reply.raw.strip(), (res.userdb_raw or "").strip(),
+            "\n".join("    " + line for line in lines))
+        if expect is None:
+            self.assertFalse(res.reply.ok, "granted: " + detail)
+            self.assertFalse(res.reply.temp, "failed temporarily: " + detail)
+            return
+        user, person, right = expect
+        self.assertTrue(res.reply.ok, "refused: " + detail)
+        self.assertEqual(res.reply.fields.get("user"), user, detail)
+        self.assertIsNotNone(res.userdb, "userdb lookup failed: " + detail)
+        self.assertEqual(res.userdb.get("user"), user, detail)
+        if person is None:      # an ordinary login: the person's own box
+            self.assertIn(res.reply.fields.get("auth_user", user),
+                          (user,), detail)
+            self.assertNotIn("master_user", res.userdb, detail)
+            self.assertNotIn("acl_user", res.userdb, detail)
+        else:
+            self.assertEqual(res.reply.fields.get("auth_user"), person,
+                             detail)
+            self.assertEqual(res.userdb.get("master_user"), person, detail)
+            if harness.DOVECOT24:   # the ACL user (2.4 loses master_user)
+                self.assertEqual(res.userdb.get("acl_user"), person, detail)
+        self.assertEqual(authclient.granted_right(res), right, detail)
+
+    def assertNoSharing(self, grants, others, what):
+        """grants: logins that are granted (cached by the first run);
+        others: logins that must not be served from their entries."""
+        self.assertFalse(any(self.send(grants, what + " (filling)")),
+                         "%s: a first login was a cache hit" % what)
+        hits = self.send(grants, what + " (repeat)")
+        self.assertTrue(all(hits), "%s: a repeated grant was not served "
+                        "from the auth cache (hits %r): the test cannot "
+                        "show anything" % (what, hits))
+        hits = self.send(others, what + " (other logins)")
+        for lg, hit in zip(others, hits):
+            self.assertFalse(hit, "%s: %r (authzid %r) was answered from "
+                             "the auth cache, but no login like it was "
+                             "made before: it shared another login's entry"
+                             % (what, lg["user"], lg["authzid"]))
+        hits = self.send(grants, what + " (repeat after the others)")
+        self.assertTrue(all(hits), "%s: the grants were no longer cached "
+                        "after the other logins (hits %r)" % (what, hits))
+
+    def test_person_first_slash_by_address(self):
+        erin, carol = pw("erin"), pw("carol")
+        self.assertNoSharing(
+            [_login("erin@example.com/helpdesk@example.com", erin,
+                    expect=("helpdesk@example.com", "erin@example.com",
+                            "write"))],
+            [   # another target, same person and password
+                _login("erin@example.com/info@example.com", erin),
+                # another person, same target, the cached password
+                _login("bob@example.com/helpdesk@example.com", erin),
+                # another person with a right of their own
+                _login("carol@example.com/helpdesk@example.com", carol,
+                       expect=("helpdesk@example.com", "carol@example.com",
+                               "read")),
+                # the target's own name, the person's own name
+                _login("helpdesk@example.com", erin),
+                _login("erin@example.com", erin,
+                       expect=("erin@example.com", None, None)),
+            ], "P/T")
+
+    def test_person_first_star_by_address(self):
+        frank, alice = pw("frank"), pw("alice")
+        self.assertNoSharing(
+            [_login("frank@example.com*level-write@example.com", frank,
+                    expect=("level-write@example.com", "frank@example.com",
+                            "write"))],
+            [   # other targets of the same person, other rights
+                _login("frank@example.com*level-read@example.com", frank,
+                       expect=("level-read@example.com", "frank@example.com",
+                               "read")),
+                _login("frank@example.com/level-post@example.com", frank,
+                       expect=("level-post@example.com", "frank@example.com",
+                               "post")),
+                # another person, same target, the cached password
+                _login("alice@example.com*level-write@example.com", frank),
+                # another person (by uid), same target, own password
+                _login("alice*level-write@example.com", alice),
+                _login("level-write@example.com", frank),
+                _login("frank@example.com", frank,
+                       expect=("frank@example.com", None, None)),
+            ], "P*T")
+
+    def test_person_first_by_uid(self):
+        frank, carol = pw("frank"), pw("carol")
+        self.assertNoSharing(
+            [_login("frank*level-append@example.com", frank,
+                    expect=("level-append@example.com", "frank@example.com",
+                            "append")),
+             _login("carol/helpdesk@example.com", carol,
+                    expect=("helpdesk@example.com", "carol@example.com",
+                            "read"))],
+            [   # other targets of the same uid
+                _login("frank*level-all@example.com", frank,
+                       expect=("level-all@example.com", "frank@example.com",
+                               "all")),
+                _login("frank/level-append@example.com", frank,
+                       expect=("level-append@example.com",
+                               "frank@example.com", "append")),
+                _login("carol/level-append@example.com", carol),
+                # other people, same targets, the cached passwords
+                _login("carol*level-append@example.com", frank),
+                _login("bob/helpdesk@example.com", carol),
+                _login("erin/helpdesk@example.com", carol),
+                _login("frank", frank,
+                       expect=("frank@example.com", None, None)),
+            ], "uid/T, uid*T")
+
+    def test_sasl_authzid(self):
+        erin, carol, frank = pw("erin"), pw("carol"), pw("frank")
+        self.assertNoSharing(
+            [_login("erin@example.com", erin, "helpdesk@example.com",
+                    expect=("helpdesk@example.com", "erin@example.com",
+                            "write")),
+             _login("frank@example.com", frank, "level-write@example.com",
+                    expect=("level-write@example.com", "frank@example.com",
+                            "write"))],
+            [   # another target of the same person: refused, other right
+                _login("erin@example.com", erin, "info@example.com"),
+                _login("frank@example.com", frank, "level-read@example.com",
+                       expect=("level-read@example.com", "frank@example.com",
+                               "read")),
+                # another person, same target: own right, cached password
+                _login("carol@example.com", carol, "helpdesk@example.com",
+                       expect=("helpdesk@example.com", "carol@example.com",
+                               "read")),
+                _login("bob@example.com", erin, "helpdesk@example.com"),
+                _login("erin", erin, "level-write@example.com"),
+                # the same person without an authzid, by uid
+                _login("erin", erin, expect=("erin@example.com", None,
+                                             None)),
+                # the same pair as a composite login (a key of its own)
+                _login("frank/level-write@example.com", frank,
+                       expect=("level-write@example.com",
+                               "frank@example.com", "write")),
+            ], "SASL authzid")
+
+
+def _example_without_sasl_target(path):
+    """Dovecot 2.3: dovecot-example.conf without the master block's
+    default_fields = functional_sasl_target=%{login_user} line."""
+    with open(harness.EXAMPLE_CONF) as f:
+        text = f.read()
+    text, n = re.subn(r"(?m)^\s*default_fields\s*=\s*"
+                      r"functional_sasl_target=%\{login_user\}\s*\n", "",
+                      text)
+    if n != 1:
+        raise AssertionError("expected one functional_sasl_target line in "
+                             "%s, found %d" % (harness.EXAMPLE_CONF, n))
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+@unittest.skipIf(harness.DOVECOT24, "Dovecot 2.4 has no default_fields and "
+                 "the plugin sets the master block's cache key (with "
+                 "%{login_user}) itself; AuthCacheKeyTest.test_sasl_authzid "
+                 "shows no cached grant crosses targets there")
+class SaslCacheKeyHintTest(_DovecotCase):
+    """Dovecot 2.3, auth cache on, the master = yes block without
+    default_fields = functional_sasl_target=%{login_user}: its cache key
+    would be the person alone, so one cached grant would open every
+    target. The plugin refuses SASL authzid logins then (temporarily,
+    with an error naming the fix); other logins are unaffected."""
+    extra_conf = ("auth_cache_size = 1M\nauth_cache_ttl = 300 s\n"
+                  "auth_cache_negative_ttl = 300 s\n")
+
+    @classmethod
+    def setUpClass(cls):
+        require_module()
+        cls._tmp = tempfile.mkdtemp(prefix="fa-authz-conf-")
+        cls.addClassCleanup(shutil.rmtree, cls._tmp, True)
+        cls.example_conf = _example_without_sasl_target(
+            os.path.join(cls._tmp, "dovecot-example.conf"))
+        super().setUpClass()
+
+    def test_sasl_authzid_refused_with_hint(self):
+        mark = self.dovecot.log_size()
+        rip = harness.unique_rip()
+        reply = self.auth("alice@example.com", authzid="info@example.com",
+                          rip=rip)
+        self.assertFalse(reply.ok, reply.raw)
+        self.assertTrue(reply.temp, reply.raw)
+        log = wait_log(self.dovecot, mark, lambda t: lines_with(
+            "\n".join(rip_lines(t, rip)), "lacks the target"))
+        errors = lines_with("\n".join(rip_lines(log, rip)), "Error:",
+                            "lacks the target",
+                            "functional_sasl_target=%{login_user}")
+        self.assertTrue(errors, log)
+        self.assertFalse(audit_lines(log, rip), log)
+
+    def test_composite_login_unaffected(self):
+        reply = self.auth("alice@example.com/info@example.com")
+        self.assertTrue(reply.ok, reply.raw)
+        self.assertEqual(reply.fields.get("user"), "info@example.com")
+        self.assertEqual(reply.fields.get("auth_user"), "alice@example.com")
 
 
 if __name__ == "__main__":

@@ -1,13 +1,15 @@
 """Functional sessions are confined to their account and to their right
-(mail plugin functional_session, src/dovecot-mail23.c, with the lines of
-functional-rights.acl in the site's own global ACL file).
+(mail plugin functional_session: src/dovecot23/session23.c on Dovecot 2.3,
+src/dovecot24/session24.c on 2.4, with the lines of functional-rights.acl
+in the site's own global ACL file).
 
 Real slapd (fixtures/directory.ldif), real Dovecot including
 dovecot-example.conf with the installed auth module and mail plugin, real
 IMAP/POP3 clients. The site is UCS-like: the ACL plugin for everybody with
 the site's own global ACL file (SITE_ACL plus the functional-rights.acl
-lines), acl_shared_dict, a private inbox namespace, everybody's shared
-mailboxes under shared/<user>/ and public folders under public/ (SITE_CONF).
+lines), acl_shared_dict (2.4: acl_sharing_map), a private inbox namespace,
+everybody's shared mailboxes under shared/<user>/ and public folders under
+public/ (SITE_CONF, written in the dialect of the Dovecot under test).
 bob shares his INBOX with alice (lr) and frank (every right) and his folder
 Projects with alice; public/News is readable by anyone. One slapd and one
 Dovecot per class:
@@ -20,8 +22,13 @@ Dovecot per class:
   WithoutSessionPluginTest  mail_plugins lacks functional_session: a
                             functional session has no rights on the account
   WithoutAclPluginTest      mail_plugins lacks acl (IMAP), or acl_user names
-                            the account (POP3): functional sessions refused
-                            with the plugin's reason in the log
+                            the account (POP3; on 2.4 forced with `pop3 -o`,
+                            as the userdb's acl_user beats the config file):
+                            functional sessions refused with the plugin's
+                            reason in the log
+
+The classes and their assertions are the same on Dovecot 2.3 and 2.4; only
+the config text differs (harness.dialect()).
 
 No test fails a login, so none waits for auth_failure_delay. Run:
 
@@ -42,9 +49,12 @@ from test_authorization import (  # noqa: E402
 
 PLUGIN_PATH = "/usr/lib/dovecot/modules/lib00_functional_session_plugin.so"
 
-# The site's own namespaces and ACL settings (UCS: 10-mail.conf). Public
-# folders live in a pseudo user's maildir, so harness deliver() fills them.
-SITE_CONF = """
+# The site's own namespaces and ACL settings (UCS: 10-mail.conf), in the
+# dialect of the Dovecot under test. Public folders live in a pseudo user's
+# maildir, so harness deliver() fills them. On 2.4 the shared prefix names
+# the owner as $user (shared-storage.c; a %{...} there would be expanded
+# for the session's own user) and its mail_path as %{owner_user}.
+SITE_CONF = harness.dialect("""
 namespace inbox {
   type = private
   separator = /
@@ -71,7 +81,39 @@ plugin {
   acl = vfile:@TMPDIR@/global-acls
   acl_shared_dict = file:@TMPDIR@/mail/shared-mailboxes.db
 }
-"""
+""", """
+namespace inbox {
+  type = private
+  separator = /
+  prefix =
+  inbox = yes
+}
+namespace shared {
+  type = shared
+  separator = /
+  prefix = shared/$user/
+  mail_driver = maildir
+  mail_path = @TMPDIR@/mail/%{owner_user | domain}/%{owner_user | username}
+  subscriptions = no
+  list = children
+}
+namespace public {
+  type = public
+  separator = /
+  prefix = public/
+  mail_driver = maildir
+  mail_path = @TMPDIR@/mail/public.test/board
+  subscriptions = no
+  list = children
+}
+acl_driver = vfile
+acl_global_path = @TMPDIR@/global-acls
+acl_sharing_map {
+  dict file {
+    path = @TMPDIR@/mail/shared-mailboxes.db
+  }
+}
+""")
 PUBLIC_BOARD = "board@public.test"
 
 # The site's own global ACL rules; functional-rights.acl is appended. Frozen
@@ -440,14 +482,18 @@ class WithoutSessionPluginTest(_SiteCase):
     account's mailboxes (fails closed). session_mail_plugins is emptied,
     so the userdb does not add the plugins either."""
     plugin_settings = {"session_mail_plugins": ""}
-    extra_conf = """
+    extra_conf = harness.dialect("""
 protocol imap {
   mail_plugins = acl imap_acl
 }
 protocol pop3 {
   mail_plugins = acl
 }
-"""
+""", """
+mail_plugins {
+  functional_session = no
+}
+""")
 
     def test_functional_session_has_no_rights(self):
         for login in ("frank@example.com/level-all@example.com",
@@ -479,11 +525,16 @@ protocol pop3 {
 
 class WithoutAclPluginTest(_SiteCase):
     """IMAP without the ACL plugin, POP3 with an acl_user that names the
-    account (its owner rights): functional_session refuses the functional
+    account (2.4: an empty one, which means the account; its owner rights): functional_session refuses the functional
     session instead of opening it unenforced; ordinary sessions work.
     session_mail_plugins = functional_session: the userdb adds only ours."""
     plugin_settings = {"session_mail_plugins": "functional_session"}
-    extra_conf = """
+    # On 2.4 the userdb reply (acl_user=<person>) overrides the config
+    # file, so a site's `acl_user = %{user}` cannot take effect there; a
+    # command-line override (-o, not var-expanded) ranks above the userdb.
+    # It empties acl_user, which makes the ACL plugin take the mailbox
+    # owner, i.e. the account, as ACL user (acl-backend.c): the same case.
+    extra_conf = harness.dialect("""
 protocol imap {
   mail_plugins = functional_session
 }
@@ -493,7 +544,17 @@ protocol pop3 {
     acl_user = %u
   }
 }
-"""
+""", """
+protocol imap {
+  mail_plugins {
+    acl = no
+    imap_acl = no
+  }
+}
+service pop3 {
+  executable = pop3 -o acl_user=
+}
+""")
 
     def refused_log(self, login, words):
         text = harness.wait_log(self.dovecot, 0, lambda t: any(
@@ -519,7 +580,8 @@ protocol pop3 {
                 raise imaplib.IMAP4.abort(data)
         lines = self.refused_log(
             "frank@example.com as level-read@example.com",
-            "Dovecot's ACL plugin is not active")
+            harness.dialect("Dovecot's ACL plugin is not active",
+                            "Dovecot's ACL plugin is not loaded"))
         self.assertTrue(any("Error" in line for line in lines), lines)
 
     def test_pop3_session_refused_when_acl_user_is_the_account(self):

@@ -426,10 +426,16 @@ class UserdbOnlyTest(_ExactCase):
                                        "team@example.com")
         self.assertEqual(rc, 0, out)
         self.assertRegex(out, r"\bhome\s")
-        self.assertIn("storage=300M", out)
+        # 2.3: quota_rule *:storage=300M; 2.4: quota_storage_size 300M
+        self.assertRegex(out, harness.dialect(
+            r"(?m)^\s*quota_rule\s*[=\t]\s*\*:storage=300M\s*$",
+            r"(?m)^\s*quota_storage_size\s*[=\t]\s*300M\s*$"))
+        # (2.4 spells the ACL as acl_driver/acl_global_path, the ACL user
+        # as acl_user and plugins as mail_plugins/<name>)
         for field in ("acl", "acl_groups", "functional_acl_groups",
+                      "acl_user", "acl_driver", "acl_global_path",
                       "mail_plugins", "master_user"):
-            self.assertNotRegex(out, r"(?m)^\s*%s\s" % field, out)
+            self.assertNotRegex(out, r"(?m)^\s*%s[\s/=]" % field, out)
 
     def test_explain_plain_login_names_no_rule(self):
         tool = "/usr/local/bin/functional-auth-explain"

@@ -41,6 +41,8 @@ The slapd used here logs every operation (`-d 256`, stats: BIND dn, SRCH
 filter) to its slapd.log, which is what the escaping and secret checks
 read. Every server listens on 127.0.0.1 only and is stopped by the test's
 cleanups, also on failure. Failing logins go pipelined with `no-penalty`.
+The same tests run on Dovecot 2.3 and 2.4; only the log format differs
+(PLUGIN_REASON_RE and harness.request_lines() read both).
 
     cd /work/main && FA_REQUIRE_MODULE=1 \\
         /usr/bin/python3 -m unittest tests.integration.test_faults -v
@@ -74,8 +76,12 @@ DEFAULT_LDAP_TIMEOUT = float(harness.example_default("ldap_timeout"))
 # words of a log line that names why a login failed
 CRASH_RE = re.compile(r"Panic:|Fatal:|killed with signal|"
                       r"service\(auth\).*(returned error|exit)")
-PLUGIN_REASON_RE = re.compile(r"functional\(.*\): (rejected login:|denied:|"
-                              r"password bind refused|empty password)")
+# the plugin's reason line: 2.3 "functional(user,rip,<session>): denied:
+# ...", 2.4 "auth(user,rip,sasl:plain)<session>: Info: functional: denied:
+# ..." (the passdb's name as prefix: functional or functional-master)
+PLUGIN_REASON_RE = re.compile(harness.dialect(
+    r"functional\(.*\): ", r"(?:^|\s)functional(?:-master)?: ") +
+    r"(rejected login:|denied:|password bind refused|empty password)")
 
 
 def log(fmt, *args):

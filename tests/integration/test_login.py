@@ -198,12 +198,20 @@ class FunctionalLoginTest(unittest.TestCase):
             self.dovecot.conf_path, "alice@example.com/info@example.com",
             ALICE_PW)
         self.assertEqual(rc, 0, out)
-        for field in ("functional_acl_groups=functional-all",
-                      "master_user=alice@example.com",
-                      "quota_rule=*:storage=500M",
-                      "home=" + os.path.join(self.dovecot.vmail_dir,
-                                             "example.com", "info")):
+        fields = ["functional_acl_groups=functional-all",
+                  "master_user=alice@example.com",
+                  harness.dialect("quota_rule=*:storage=500M",
+                                  "quota_storage_size=500M"),
+                  "home=" + os.path.join(self.dovecot.vmail_dir,
+                                         "example.com", "info")]
+        if harness.DOVECOT24:
+            # 2.4.1-2.4.4 lose master_user on the mail side: the ACL user
+            # must be the person, named explicitly (else: the owner)
+            fields.append("acl_user=alice@example.com")
+        for field in fields:
             self.assertIn("\n  %s\n" % field, userdb, out)
+        if harness.DOVECOT24:
+            self.assertNotIn("acl_user=info@example.com", userdb, out)
         # the passdb's hand-over to the userdb stays inside the auth process
         self.assertNotIn("functional_grant", out)
 
@@ -213,7 +221,10 @@ class FunctionalLoginTest(unittest.TestCase):
         self.assertEqual(rc, 0, out)
         self.assertIn(os.path.join(self.dovecot.vmail_dir, "example.com",
                                    "info"), out)
-        self.assertIn("storage=500M", out)
+        # 2.3: quota_rule *:storage=500M; 2.4: quota_storage_size 500M
+        self.assertRegex(out, harness.dialect(
+            r"(?m)^\s*quota_rule\s*[=\t]\s*\*:storage=500M\s*$",
+            r"(?m)^\s*quota_storage_size\s*[=\t]\s*500M\s*$"))
 
     def test_login_log_names_person_and_mailbox(self):
         mark = self.dovecot.log_size()
@@ -221,8 +232,10 @@ class FunctionalLoginTest(unittest.TestCase):
                    harness.PASSWORDS["carol"])
         text = wait_log(self.dovecot, mark,
                         lambda text: "auth_user=<carol@example.com>" in text)
+        # 2.3 calls the line "Login:", 2.4 "Logged in:"
         logins = [line for line in text.splitlines()
-                  if "imap-login" in line and "Login:" in line]
+                  if "imap-login" in line and
+                  harness.dialect("Login:", "Logged in:") in line]
         self.assertTrue(any("user=<info@example.com>" in line and
                             "auth_user=<carol@example.com>" in line
                             for line in logins), logins)
@@ -313,8 +326,12 @@ class ConfigErrorTest(unittest.TestCase):
         lines = conf.count("\n") + 1
         conf += "\nbogus_key = 1\n"
         with harness.Dovecot(plugin_conf_text=conf) as dovecot:
-            pattern = "Fatal: functional: %s:%d: unknown setting 'bogus_key'" % (
-                dovecot.plugin_conf_path, lines + 1)
+            # 2.4 names the passdb block the error came from
+            pattern = harness.dialect(
+                "Fatal: functional: ",
+                "auth: Fatal: passdb functional: ") + (
+                "%s:%d: unknown setting 'bogus_key'" % (
+                    dovecot.plugin_conf_path, lines + 1))
             # the auth process (under FA_VALGRIND: valgrind) starts and
             # dies: a give-up limit only, the line is there long before
             deadline = time.monotonic() + harness.PATIENCE
@@ -336,8 +353,12 @@ class ConfigErrorTest(unittest.TestCase):
                      "module not installed")
 class RightWithoutSiteAclPluginTest(unittest.TestCase):
     """A site whose mail_plugins lacks acl still gets the granted right
-    enforced in functional sessions (session_mail_plugins = acl), and its
-    ordinary sessions are left alone."""
+    enforced in functional sessions, and its ordinary sessions are left
+    alone. On 2.3 the userdb loads acl into functional sessions
+    (session_mail_plugins = acl). 2.4 cannot load mail plugins from the
+    userdb (they load before its reply): there the session must at least
+    fail closed, i.e. be refused. `mail_plugins =` empties the list on
+    both versions (on 2.4 an empty `mail_plugins { }` block would not)."""
 
     @classmethod
     def setUpClass(cls):
@@ -351,18 +372,47 @@ class RightWithoutSiteAclPluginTest(unittest.TestCase):
         cls.dovecot.deliver("helpdesk@example.com",
                             "Subject: ticket\r\n\r\nbody\r\n")
 
+    def helpdesk_messages(self):
+        """How many message files helpdesk's INBOX holds (Maildir new/
+        and cur/; SELECT moves them from new/ to cur/)."""
+        inbox = os.path.join(self.dovecot.mail_dir, "example.com",
+                             "helpdesk")
+        return sum(len(os.listdir(os.path.join(inbox, sub)))
+                   for sub in ("new", "cur"))
+
     def test_read_grant_cannot_append_without_site_acl_plugin(self):
-        conn = harness.imap_login(self.dovecot.imap_port,
-                                  "carol@example.com/helpdesk@example.com",
-                                  harness.PASSWORDS["carol"])
+        before = self.helpdesk_messages()
+        refused = None
         try:
-            self.assertEqual(conn.select("INBOX")[0], "OK")
-            typ, data = conn.append("INBOX", None, None,
-                                    b"Subject: x\r\n\r\ny\r\n")
-            self.assertEqual(typ, "NO", data)
-            self.assertIn(b"NOPERM", data[0])
-        finally:
-            conn.logout()
+            conn = harness.imap_login(
+                self.dovecot.imap_port,
+                "carol@example.com/helpdesk@example.com",
+                harness.PASSWORDS["carol"])
+        except (imaplib.IMAP4.error, OSError, EOFError) as e:
+            refused = e
+        else:
+            try:
+                typ, data = conn.select("INBOX")
+                if typ == "OK":
+                    typ, data = conn.append("INBOX", None, None,
+                                            b"Subject: x\r\n\r\ny\r\n")
+                    self.assertEqual(typ, "NO", data)
+                    self.assertIn(b"NOPERM", data[0])
+                else:
+                    refused = data
+            except (imaplib.IMAP4.abort, OSError, EOFError) as e:
+                refused = e   # the mail process refused the session
+            finally:
+                try:
+                    conn.logout()
+                except (imaplib.IMAP4.error, OSError, EOFError):
+                    pass
+        if refused is not None and not harness.DOVECOT24:
+            # 2.3 loads acl from the userdb: the session works, read-only
+            self.fail("the read session was refused instead of being "
+                      "limited to read: %r" % (refused,))
+        self.assertEqual(self.helpdesk_messages(), before,
+                         "a read grant added a message")
 
     def test_ordinary_session_keeps_full_access(self):
         conn = harness.imap_login(self.dovecot.imap_port, "alice@example.com",
@@ -438,7 +488,14 @@ class ForeignGrantTest(unittest.TestCase):
     """The passdb hands its grant to the userdb in one field; if that field
     names another account (here forced with override_fields), the session
     is refused rather than left to the site's userdb, which would open the
-    account without the granted right's limits."""
+    account without the granted right's limits.
+
+    2.4 has no override_fields, and the functional passdb does not apply
+    a `fields { }` block of its own; the forged field comes from a second
+    passdb instead (the functional one continues with continue-ok, then a
+    static passdb with the person's password adds the field in its
+    `fields { }` block): any passdb after ours could set it."""
+    extra_conf = ""
 
     @classmethod
     def setUpClass(cls):
@@ -446,16 +503,30 @@ class ForeignGrantTest(unittest.TestCase):
         cls.addClassCleanup(cls.slapd.cleanup)
         with open(harness.EXAMPLE_CONF) as f:
             text = f.read()
-        text = text.replace(
-            "  driver = functional\n",
-            "  driver = functional\n  override_fields = "
-            "userdb_functional_grant=all - bob@example.com\n", 1)
+        if harness.DOVECOT24:
+            for old, new in (
+                    ("  result_success = return-ok\n",
+                     "  result_success = continue-ok\n"),
+                    ("passdb functional-master {\n",
+                     "passdb static {\n  password = %s\n  fields {\n"
+                     "    userdb_functional_grant = all - bob@example.com\n"
+                     "  }\n}\npassdb functional-master {\n" % ALICE_PW)):
+                if old not in text:
+                    raise AssertionError("%r not in %s" % (
+                        old, harness.EXAMPLE_CONF))
+                text = text.replace(old, new, 1)
+        else:
+            text = text.replace(
+                "  driver = functional\n",
+                "  driver = functional\n  override_fields = "
+                "userdb_functional_grant=all - bob@example.com\n", 1)
         fd, path = tempfile.mkstemp(suffix=".conf")
         with os.fdopen(fd, "w") as f:
             f.write(text)
         cls.addClassCleanup(os.unlink, path)
         cls.dovecot = harness.Dovecot(example_conf=path,
-                                      ldap_uri=cls.slapd.uri)
+                                      ldap_uri=cls.slapd.uri,
+                                      extra_conf=cls.extra_conf)
         cls.addClassCleanup(cls.dovecot.cleanup)
 
     def test_foreign_grant_refuses_the_session(self):
@@ -468,3 +539,16 @@ class ForeignGrantTest(unittest.TestCase):
         log = wait_log(self.dovecot, mark, lambda t: "foreign" in t)
         self.assertIn("refusing the session: malformed or foreign "
                       "functional_grant field", log)
+
+
+class ForeignGrantSiteUserdbTest(ForeignGrantTest):
+    """The same forged grant, on a site whose own userdb knows the account
+    (here a catch-all static userdb after the LDAP one): the functional
+    userdb's refusal must end the lookup, not hand the account to the
+    site's userdb, which would open it with no ACL limits at all."""
+    extra_conf = harness.dialect(
+        "userdb {\n  driver = static\n  args = uid=@MAIL_UID@ "
+        "gid=@MAIL_GID@ home=@TMPDIR@/catchall/%u\n}\n",
+        "userdb static {\n  fields {\n    uid = @MAIL_UID@\n"
+        "    gid = @MAIL_GID@\n    home = @TMPDIR@/catchall/%{user}\n"
+        "  }\n}\n")

@@ -17,7 +17,8 @@ auth-login with no-penalty, then the master REQUEST that runs the userdb).
 Every answer must be the model's (model/refmodel.py): granted or not,
 temporary failure or not, and for grants the right, read from the userdb
 field (functional_)acl_groups=functional-<right>; a grant must also name the target's
-mailbox as user and the person as auth_user/master_user. On a mismatch the
+mailbox as user and the person as auth_user/master_user (on Dovecot 2.4 also
+as acl_user). On a mismatch the
 failure message has the seed, the config, the login, model and plugin
 answers (with the model's reasoning and the plugin's log lines) and the
 directory entries involved.
@@ -42,6 +43,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -171,9 +173,54 @@ def identity_problem(directory, login, result):
            "master_user": (result.userdb or {}).get("master_user", "")}
     want = {"user": want_user, "auth_user": want_person,
             "userdb user": want_user, "master_user": want_person}
+    if harness.DOVECOT24:
+        # the session's ACL user: 2.4.1's mail side loses master_user, and
+        # without acl_user the mailbox owner (every right) would be it
+        got["acl_user"] = (result.userdb or {}).get("acl_user", "")
+        want["acl_user"] = want_person
     bad = ["%s=%r (want %r)" % (k, got[k], want[k]) for k in got
            if got[k].lower() != want[k]]
     return "; ".join(bad) or None
+
+
+def auth_process_pids(dovecot):
+    """PIDs of the Dovecot's auth processes (children of its master whose
+    process title ends in /auth: not the auth workers)."""
+    pids = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            with open("/proc/%s/cmdline" % name, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").strip()
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid == dovecot.proc.pid and cmd.endswith(b"/auth"):
+            pids.append(int(name))
+    return pids
+
+
+def auth_cache_hits(dovecot, timeout=harness.PATIENCE):
+    """(hits, lookups) of the Dovecot's auth cache, summed over its auth
+    processes: SIGUSR2 makes each log "Authentication cache hits H/N
+    (P%)" (2.3 and 2.4). None if no auth process was found (valgrind
+    changes the process title)."""
+    pids = auth_process_pids(dovecot)
+    if not pids:
+        return None
+    pat = re.compile(r"Authentication cache hits (\d+)/(\d+)")
+    mark = dovecot.log_size()
+    for pid in pids:
+        os.kill(pid, signal.SIGUSR2)
+    text = harness.wait_log(dovecot, mark, lambda t: len(pat.findall(t))
+                            >= len(pids), timeout)
+    found = pat.findall(text)
+    if len(found) < len(pids):
+        raise AssertionError("%r: no cache statistics logged after SIGUSR2"
+                             ":\n%s" % (dovecot, text[-2000:]))
+    return (sum(int(h) for h, _ in found), sum(int(n) for _, n in found))
 
 
 # --- reports -------------------------------------------------------------------
@@ -204,7 +251,14 @@ def crash_lines(dovecot):
 
 def logged_refusals(text, rip):
     """Kinds of refusal the plugin logged for requests from rip."""
-    pat = re.compile(r"functional\([^)]*,%s[,)].*" % re.escape(rip))
+    # 2.3: "auth: Info: functional(user,RIP,<session>): denied: ...";
+    # 2.4: "auth(user,RIP,sasl:plain[,master])<session>: Info:
+    # functional[-master]: denied: ..." (the passdb's name as prefix)
+    pat = re.compile(harness.dialect(
+        r"functional\([^)]*,%s[,)].*",
+        r"auth\([^)]*,%s(?:,[^)]*)?\)(?:<[^>]*>)?: \w+: "
+        r"functional(?:-master)?: .*")
+        % re.escape(rip))
     kinds = set()
     for m in pat.finditer(text):
         line = m.group(0)
@@ -424,6 +478,22 @@ class ModelTest(unittest.TestCase):
         if REASONS:
             mismatches += self.check_reasons(dovecots, cfgs, rounds, directory,
                                              model)
+        # the auth-cache configs must have answered repeats from the cache
+        # (else they compared nothing the cold ones do not); a cache that
+        # served one login's entry to another shows as mismatches above
+        cache_stats, no_hits = [], []
+        for cfg in cfgs:
+            if not cfg.auth_cache:
+                continue
+            stats = auth_cache_hits(dovecots[cfg.name])
+            if stats is None and not VALGRIND:
+                no_hits.append("%s: no auth process found" % cfg.name)
+            elif stats is not None:
+                cache_stats.append("%s %d/%d" % ((cfg.name,) + stats))
+                if stats[0] == 0:
+                    no_hits.append("%s: auth cache hits %d/%d"
+                                   % ((cfg.name,) + stats))
+        timings.append("auth cache hits " + (", ".join(cache_stats) or "?"))
         print("seed %d: %d logins x %d configs in %.1fs (%s), %d mismatches;"
               " model: %s" % (seed, sum(len(x) for x in rounds), len(cfgs),
                               time.monotonic() - started, ", ".join(timings),
@@ -432,6 +502,9 @@ class ModelTest(unittest.TestCase):
                                   sorted(tally.items()))), file=sys.stderr)
         if mismatches:
             self.fail(summarize(seed, gen, directory, dovecots, mismatches))
+        self.assertFalse(no_hits, "seed %d: the auth cache served no login "
+                         "although the rounds repeat logins within its TTL "
+                         "(%d s): %s" % (seed, CACHE_TTL, "; ".join(no_hits)))
 
     @staticmethod
     def check_reasons(dovecots, cfgs, rounds, directory, model):

@@ -1,8 +1,8 @@
 /* test-session-fields - the userdb reply of a session in both Dovecot
    dialects (session-fields.c): the grant field round-trips and refuses
    anything malformed or foreign; 2.3 and 2.4 sessions get the same
-   mailbox, quota, ACL group and plugins, each spelled as that version
-   reads it; a lookup no passdb authorised gets the mailbox fields only;
+   mailbox, quota and ACL group, each spelled as that version reads it
+   (2.3 also the plugins: 2.4 cannot take them from the userdb); a lookup no passdb authorised gets the mailbox fields only;
    '%' from the directory never reaches 2.4 unescaped. */
 
 #include "session-fields.h"
@@ -144,8 +144,7 @@ START_TEST(test_dovecot24_session)
 		"quota_storage_size=500M\n"
 		"functional_acl_groups=functional-read\n"
 		"acl_user=alice@example.com\n"
-		"acl_driver=vfile\nacl_global_path=/etc/dovecot/global-acls\n"
-		"mail_plugins/acl=yes\nmail_plugins/functional_session=yes\n");
+		"acl_driver=vfile\nacl_global_path=/etc/dovecot/global-acls\n");
 }
 END_TEST
 
@@ -165,7 +164,7 @@ END_TEST
 
 START_TEST(test_dovecot24_escapes_percent)
 {
-	settings("userdb_home = /var/vmail/%u\nsession_mail_plugins =\n");
+	settings("userdb_home = /var/vmail/%u\n");
 	fields(SESSION_DIALECT_DOVECOT24, "a%{user}@example.com",
 	       ACL_RIGHT_ALL, "5%");
 	ck_assert_str_eq(reply,
