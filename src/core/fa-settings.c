@@ -304,7 +304,7 @@ static int fa_check_userdb_template(struct fa_settings *set, const char *key,
 
 	var_template_login_table(&set->arena, "user@example.com", table);
 	if (var_template_expand(&set->arena, tmpl, table,
-				(var_template_escape_t *)arena_strdup,
+				var_template_no_escape,
 				&expanded, &error) < 0) {
 		*error_r = arena_printf(&set->arena, "%s: %s", key, error);
 		return -1;

@@ -64,12 +64,6 @@ static const char *session_escape(struct arena *arena,
 	return out;
 }
 
-static const char *session_no_escape(struct arena *arena, const char *value)
-{
-	(void)arena;
-	return value;
-}
-
 /* session_split - "driver:rest" into its two parts; -1 without ':' */
 static int session_split(struct arena *arena, const char *value,
 			 const char **driver_r, const char **rest_r)
@@ -128,7 +122,7 @@ static int session_template(struct arena *arena, enum session_dialect dialect,
 	if (tmpl[0] == '\0')
 		return 0;
 	var_template_login_table(arena, user, table);
-	if (var_template_expand(arena, tmpl, table, session_no_escape,
+	if (var_template_expand(arena, tmpl, table, var_template_no_escape,
 				value_r, &error) < 0) {
 		*error_r = arena_printf(arena, "%s: %s", name, error);
 		return -1;

@@ -40,6 +40,12 @@ var_template_find(const struct var_template_entry *table, char key,
 	return NULL;
 }
 
+const char *var_template_no_escape(struct arena *arena, const char *value)
+{
+	(void)arena;
+	return value;
+}
+
 int var_template_expand(struct arena *arena, const char *tmpl,
 			const struct var_template_entry *table,
 			var_template_escape_t *escape,

@@ -20,6 +20,10 @@ struct var_template_entry {
 typedef const char *var_template_escape_t(struct arena *arena,
 					  const char *value);
 
+/* var_template_no_escape - the value as it is (for templates whose
+   result is not parsed again, e.g. a path) */
+const char *var_template_no_escape(struct arena *arena, const char *value);
+
 /* var_template_expand - expand tmpl using table (ended by an entry with
    key 0 and long_key NULL). Unknown or unavailable variables and a
    trailing '%' fail with error_r. */
