@@ -1,8 +1,9 @@
 #!/bin/sh
-# demo.sh [stop] - on a Debian 12 machine, as root: install what is needed,
-# build and install the plugin, start a throwaway slapd + dovecot on
-# 127.0.0.1 (files in /tmp/functional-auth-demo) and show a functional-
-# account login succeeding and an unauthorised one failing.
+# demo.sh [stop] - on a Debian 12 or 13 machine (Dovecot 2.3 or 2.4), as
+# root: install what is needed, build and install the plugin, start a
+# throwaway slapd + dovecot on 127.0.0.1 (files in
+# /tmp/functional-auth-demo) and show a functional-account login succeeding
+# and an unauthorised one failing.
 # `./demo.sh stop` stops the servers and removes their files.
 set -eu
 cd "$(dirname "$0")"

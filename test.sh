@@ -1,5 +1,6 @@
 #!/bin/sh
-# test.sh - the whole test suite, on a Debian 12 machine, as root:
+# test.sh - the whole test suite, on a Debian 12 (Dovecot 2.3) or Debian 13
+# (Dovecot 2.4) machine, as root, against the Dovecot installed there:
 # installs what is needed, builds and installs the plugin, then runs
 #   1. unit tests (check), also under ASan+UBSan,
 #   2. integration tests against a real slapd and dovecot on 127.0.0.1,
