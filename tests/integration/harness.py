@@ -931,10 +931,16 @@ service auth {{
         temporarily failed) auth request: auth_failure_delay, counted in
         whole seconds from the request's last activity and checked every
         0.5 s (auth-request-handler.c), so a failure is answered between
-        delay - 1 and delay + 0.5 s after it was decided."""
+        delay - 1 and delay + 0.5 s after it was decided. Dovecot 2.4
+        holds back an internal (temporary) failure by its own
+        auth_internal_failure_delay plus up to half of it at random
+        (auth-request.c), instead of auth_failure_delay."""
         if getattr(self, "_failure_delay_max", None) is None:
-            self._failure_delay_max = (
-                self.seconds_setting("auth_failure_delay") + 0.5)
+            delay = self.seconds_setting("auth_failure_delay") + 0.5
+            if DOVECOT24:
+                delay = max(delay, 1.5 * self.seconds_setting(
+                    "auth_internal_failure_delay"))
+            self._failure_delay_max = delay
         return self._failure_delay_max
 
     _seq = itertools.count()
