@@ -21,23 +21,31 @@ int session_grant_parse(struct arena *arena, const char *value,
 			const char **error_r)
 {
 	const char *right_end, *quota_end;
+	size_t quota_len;
+	bool no_quota;
 	enum acl_right right = ACL_RIGHT_UNSET;
 
 	right_end = strchr(value, ' ');
 	quota_end = right_end == NULL ? NULL : strchr(right_end + 1, ' ');
-	if (quota_end == NULL || quota_end == right_end + 1 ||
+	quota_len = quota_end == NULL ? 0 : quota_end - right_end - 1;
+	no_quota = quota_len == 1 && right_end[1] == '-';
+	/* the quota is "-" or digits, as the passdb took it from the
+	   directory (fa-lookup.c: target_quota()) */
+	if (quota_end == NULL || quota_len == 0 ||
+	    (!no_quota && strspn(right_end + 1, "0123456789") != quota_len) ||
 	    acl_right_parse(value, right_end - value, &right) < 0 ||
 	    right <= ACL_RIGHT_NONE || strcmp(quota_end + 1, user) != 0) {
+		/* the value is not quoted: it may come from anywhere in the
+		   reply and hold anything */
 		*error_r = arena_printf(arena, "malformed or foreign %s "
-					"field: %s", SESSION_FIELD_GRANT,
-					value);
+					"field (%zu bytes)",
+					SESSION_FIELD_GRANT, strlen(value));
 		return -1;
 	}
 	grant_r->right = right;
 	grant_r->target = quota_end + 1;
-	grant_r->quota_mb = quota_end - right_end == 2 && right_end[1] == '-' ?
-		NULL : arena_strndup(arena, right_end + 1,
-				     quota_end - right_end - 1);
+	grant_r->quota_mb = no_quota ? NULL :
+		arena_strndup(arena, right_end + 1, quota_len);
 	return 0;
 }
 
@@ -192,12 +200,11 @@ int session_fields(const struct fa_settings *set, enum session_dialect dialect,
 		   is then empty and the owner (every right) the ACL user */
 		emit(context, "acl_user",
 		     session_escape(arena, dialect, identity->person));
-		if (set->session_acl[0] == '\0')
-			;
-		else if (session_split(arena, set->session_acl,
-				       &driver, &rest) < 0)
+		if (set->session_acl[0] != '\0' &&
+		    session_split(arena, set->session_acl,
+				  &driver, &rest) < 0)
 			emit(context, "acl_driver", set->session_acl);
-		else {
+		else if (set->session_acl[0] != '\0') {
 			emit(context, "acl_driver", driver);
 			emit(context, "acl_global_path", rest);
 		}

@@ -44,7 +44,7 @@ static const struct setting_parser_info *functional_session_acl_info(void)
 	return dlsym(RTLD_DEFAULT, "acl_setting_parser_info");
 }
 
-/* functional_session_for_namespaces - call func for each namespace the
+/* functional_session_namespaces - call func for each namespace the
    site configured, with its settings; -1 with error_r */
 static int
 functional_session_namespaces(struct mail_user *user,

@@ -96,6 +96,8 @@ START_TEST(test_grant_refuses_malformed_or_foreign)
 		"none - info@example.com", "bogus - info@example.com",
 		"read - sales@example.com", "read - info@example.com ",
 		"read - INFO@example.com", " read - info@example.com",
+		"read 5% info@example.com", "read 1:x info@example.com",
+		"read -- info@example.com",
 	};
 	struct session_grant out;
 	const char *error;
@@ -108,6 +110,10 @@ START_TEST(test_grant_refuses_malformed_or_foreign)
 						  &error) == -1,
 			      "accepted '%s'", bad[i]);
 		ck_assert_ptr_nonnull(error);
+		/* the refused value is never quoted into the log line */
+		ck_assert_msg(bad[i][0] == '\0' ||
+			      strstr(error, bad[i]) == NULL,
+			      "error quotes '%s': %s", bad[i], error);
 	}
 }
 END_TEST
