@@ -15,3 +15,9 @@ AC_DEFUN([FA_CHECK_CHECK],[
 		 AC_MSG_WARN([check not found: unit tests disabled (Debian: apt-get install check)])])
 	AM_CONDITIONAL([HAVE_CHECK], [test "$have_check" = yes])
 ])
+
+dnl FA_CHECK_LIBEVENT - libevent's core (the policy service's event loop)
+AC_DEFUN([FA_CHECK_LIBEVENT],[
+	PKG_CHECK_MODULES([LIBEVENT], [libevent_core >= 2.1], [],
+		[AC_MSG_ERROR([libevent_core not found: the Postfix policy service needs it (Debian: apt-get install libevent-dev)])])
+])

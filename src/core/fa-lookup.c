@@ -70,8 +70,11 @@ struct fa_lookup {
 	/* the request's password, copied, wiped at the end */
 	char *password;
 	bool userdb_only;
-	/* fa_lookup_explain(): no password, no bind */
+	/* fa_lookup_explain(), fa_lookup_send_as(): no password, no bind */
 	bool explain;
+	/* fa_lookup_send_as(): the target first; the person only if it is
+	   a functional account; send_min_right decides */
+	bool send_as;
 	/* monotonic msecs by which the login must be decided */
 	long long deadline_msecs;
 
@@ -118,6 +121,7 @@ struct fa_lookup {
 };
 
 static void fa_lookup_continue(struct fa_lookup *lookup);
+static void fa_lookup_start_person(struct fa_lookup *lookup);
 
 const char *fa_status_name(enum fa_status status)
 {
@@ -855,12 +859,23 @@ static void fa_lookup_set_target(struct fa_lookup *lookup)
 			set->member_attribute, &lookup->member_count);
 }
 
-static void fa_lookup_rules(const struct fa_settings *set,
+/* fa_lookup_rules - the rules for this lookup: min_right for a login,
+   send_min_right for a send-as question, the stronger of both for a
+   login that sends mail as the account (request.sending) */
+static void fa_lookup_rules(const struct fa_lookup *lookup,
 			    struct grant_rules *rules_r)
 {
+	const struct fa_settings *set = lookup->ctx->set;
+
 	rules_r->member_attribute = set->member_attribute;
 	rules_r->acl_attribute = set->acl_attribute;
 	rules_r->min_right = set->min_right;
+	rules_r->min_right_setting = "min_right";
+	if (lookup->send_as ||
+	    (lookup->request.sending && set->send_min_right > set->min_right)) {
+		rules_r->min_right = set->send_min_right;
+		rules_r->min_right_setting = "send_min_right";
+	}
 }
 
 /* fa_lookup_facts - the person and target as grant_decide() sees them */
@@ -891,7 +906,7 @@ static bool fa_lookup_needs_groups(struct fa_lookup *lookup)
 	struct grant_person person;
 	struct grant_target target;
 
-	fa_lookup_rules(lookup->ctx->set, &rules);
+	fa_lookup_rules(lookup, &rules);
 	fa_lookup_facts(lookup, &person, &target);
 	return grant_needs_groups(&lookup->arena, &rules, &person, &target);
 }
@@ -905,7 +920,7 @@ static void fa_lookup_decide(struct fa_lookup *lookup)
 	struct grant_decision *decision = &lookup->result.decision;
 	unsigned int i;
 
-	fa_lookup_rules(set, &rules);
+	fa_lookup_rules(lookup, &rules);
 	fa_lookup_facts(lookup, &person, &target);
 	grant_decide(&lookup->arena, &rules, &person, &target, decision);
 	for (i = 0; i < decision->ignored_value_count; i++)
@@ -974,7 +989,10 @@ static void person_next_step(struct fa_lookup *lookup)
 	}
 	if (lookup->explain) {
 		lookup->bind_state = FA_STEP_DONE;
-		fa_trace(lookup, "password bind: skipped (explain mode: no "
+		fa_trace(lookup, lookup->send_as ?
+			 "password bind: skipped (send-as: the mail server "
+			 "authenticated the login)" :
+			 "password bind: skipped (explain mode: no "
 			 "password given)");
 		return;
 	}
@@ -988,9 +1006,13 @@ static void person_next_step(struct fa_lookup *lookup)
 /* fa_lookup_schedule - start whatever the answers so far allow */
 static void fa_lookup_schedule(struct fa_lookup *lookup)
 {
-	bool person_ok = lookup->person_state == FA_STEP_DONE &&
-		lookup->person != NULL && !lookup->person_disabled;
+	bool person_ok;
 
+	if (lookup->send_as && lookup->person_state == FA_STEP_IDLE &&
+	    lookup->target_state == FA_STEP_DONE && lookup->target_count > 0)
+		fa_lookup_start_person(lookup);
+	person_ok = lookup->person_state == FA_STEP_DONE &&
+		lookup->person != NULL && !lookup->person_disabled;
 	if (person_ok && lookup->bind_state == FA_STEP_IDLE)
 		person_next_step(lookup);
 	if (lookup->target_state == FA_STEP_DONE && lookup->target != NULL &&
@@ -1030,6 +1052,16 @@ static void fa_lookup_outcome(struct fa_lookup *lookup)
 {
 	if (lookup->userdb_only) {
 		fa_lookup_outcome_userdb(lookup);
+	} else if (lookup->send_as && lookup->target_state == FA_STEP_TEMPFAIL) {
+		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
+	} else if (lookup->send_as && lookup->target_count == 0) {
+		fa_lookup_finish(lookup, FA_UNKNOWN_TARGET,
+				 "not a functional account (target_filter "
+				 "matches no entry)");
+	} else if (lookup->send_as && lookup->person_state == FA_STEP_IDLE) {
+		/* cannot happen: the target is in, so the person was asked */
+		fa_lookup_finish(lookup, FA_TEMPFAIL,
+				 "internal: person not looked up");
 	} else if (lookup->person_state == FA_STEP_TEMPFAIL) {
 		fa_lookup_finish(lookup, FA_TEMPFAIL, lookup->tempfail_reason);
 	} else if (lookup->person == NULL) {
@@ -1114,6 +1146,27 @@ static struct fa_lookup *fa_lookup_new(struct fa_context *ctx, bool want_trace,
 	return lookup;
 }
 
+static void fa_lookup_start_person(struct fa_lookup *lookup)
+{
+	struct fa_context *ctx = lookup->ctx;
+	const char *filter;
+
+	if (lookup_cache_get(ctx->cache, LOOKUP_CACHE_PERSON,
+			     lookup->request.person, &lookup->arena,
+			     &lookup->person, &lookup->person_count) == 0) {
+		lookup->person_state = FA_STEP_DONE;
+		fa_trace(lookup, "person: %s (cached)", lookup->person->dn);
+		fa_lookup_kick(lookup);
+		return;
+	}
+	filter = fa_expand_filter(lookup, ctx->set->person_filter,
+				  lookup->request.person, NULL, NULL);
+	lookup->person_state = FA_STEP_RUNNING;
+	lookup->person_op = fa_lookup_search(lookup, ctx->set->person_base,
+		LDAP_POOL_SCOPE_SUBTREE, filter, ctx->person_attrs, 2,
+		person_search_callback);
+}
+
 static void fa_lookup_start_target(struct fa_lookup *lookup)
 {
 	const struct fa_settings *set = lookup->ctx->set;
@@ -1139,14 +1192,13 @@ static struct fa_lookup *
 fa_lookup_start(struct fa_context *ctx, const struct fa_lookup_request *request,
 		bool explain, fa_lookup_callback_t *callback, void *context)
 {
-	const struct fa_settings *set = ctx->set;
 	struct fa_lookup *lookup;
-	const char *filter;
 
 	lookup = fa_lookup_new(ctx, request->want_trace, callback, context);
 	lookup->explain = explain;
 	lookup->request.person = arena_strdup(&lookup->arena, request->person);
 	lookup->request.target = arena_strdup(&lookup->arena, request->target);
+	lookup->request.sending = request->sending;
 	lookup->groups_wanted = true;
 	fa_trace(lookup, "person \"%s\", target \"%s\"", request->person,
 		 request->target != NULL ? request->target : "(none)");
@@ -1164,20 +1216,7 @@ fa_lookup_start(struct fa_context *ctx, const struct fa_lookup_request *request,
 		if (lookup->password == NULL)
 			abort();
 	}
-	if (lookup_cache_get(ctx->cache, LOOKUP_CACHE_PERSON,
-			     lookup->request.person, &lookup->arena,
-			     &lookup->person, &lookup->person_count) == 0) {
-		lookup->person_state = FA_STEP_DONE;
-		fa_trace(lookup, "person: %s (cached)", lookup->person->dn);
-		fa_lookup_kick(lookup);
-	} else {
-		filter = fa_expand_filter(lookup, set->person_filter,
-					  request->person, NULL, NULL);
-		lookup->person_state = FA_STEP_RUNNING;
-		lookup->person_op = fa_lookup_search(lookup, set->person_base,
-			LDAP_POOL_SCOPE_SUBTREE, filter, ctx->person_attrs, 2,
-			person_search_callback);
-	}
+	fa_lookup_start_person(lookup);
 	if (request->target != NULL)
 		fa_lookup_start_target(lookup);
 	return lookup;
@@ -1207,6 +1246,25 @@ struct fa_lookup *fa_lookup_target(struct fa_context *ctx, const char *target,
 	lookup = fa_lookup_new(ctx, want_trace, callback, context);
 	lookup->userdb_only = true;
 	lookup->request.target = arena_strdup(&lookup->arena, target);
+	fa_lookup_start_target(lookup);
+	return lookup;
+}
+
+struct fa_lookup *fa_lookup_send_as(struct fa_context *ctx, const char *person,
+				   const char *sender, bool want_trace,
+				   fa_lookup_callback_t *callback,
+				   void *context)
+{
+	struct fa_lookup *lookup;
+
+	lookup = fa_lookup_new(ctx, want_trace, callback, context);
+	lookup->explain = true;
+	lookup->send_as = true;
+	lookup->groups_wanted = true;
+	lookup->request.person = arena_strdup(&lookup->arena, person);
+	lookup->request.target = arena_strdup(&lookup->arena, sender);
+	fa_trace(lookup, "send-as: login \"%s\", sender \"%s\"", person,
+		 sender);
 	fa_lookup_start_target(lookup);
 	return lookup;
 }

@@ -62,6 +62,9 @@ struct fa_lookup_request {
 	/* the person's password (copied; wiped when the lookup ends); NULL
 	   or empty is a bad password, never asked of the directory */
 	const char *password;
+	/* the login is for sending mail (smtp_services): the right must
+	   also reach send_min_right */
+	bool sending;
 	/* collect result->trace */
 	bool want_trace;
 };
@@ -84,6 +87,15 @@ struct fa_lookup *fa_lookup_explain(struct fa_context *ctx,
 				    const struct fa_lookup_request *request,
 				    fa_lookup_callback_t *callback,
 				    void *context);
+/* fa_lookup_send_as - may the person (an SMTP login the mail server has
+   authenticated) send as sender? FA_UNKNOWN_TARGET: sender is not a
+   functional account (the person is then not looked up); FA_GRANTED:
+   the person has at least send_min_right on it; result->password_checked
+   is false (no bind). */
+struct fa_lookup *fa_lookup_send_as(struct fa_context *ctx, const char *person,
+				   const char *sender, bool want_trace,
+				   fa_lookup_callback_t *callback,
+				   void *context);
 /* fa_lookup_target - find a functional account by mailbox name (userdb) */
 struct fa_lookup *fa_lookup_target(struct fa_context *ctx, const char *target,
 				   bool want_trace,

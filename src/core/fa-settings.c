@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,6 +79,7 @@ static const struct fa_setting_def fa_setting_defs[] = {
 	DEF(FA_SET_STR, acl_attribute, "univentionMailACL"),
 	DEF(FA_SET_STR, quota_attributes, "oxQuota univentionMailUserQuota"),
 	DEF(FA_SET_RIGHT, min_right, "read"),
+	DEF(FA_SET_RIGHT, send_min_right, "append"),
 
 	DEF(FA_SET_STR, group_base, ""),
 	DEF(FA_SET_STR, group_filter,
@@ -89,6 +91,8 @@ static const struct fa_setting_def fa_setting_defs[] = {
 	DEF(FA_SET_STR, separators, "/ *"),
 	DEF(FA_SET_ORDER, login_order, "person-first"),
 	DEF(FA_SET_BOOL, plain_logins, "no"),
+	DEF(FA_SET_STR, smtp_services, "smtp submission"),
+	DEF(FA_SET_BOOL, smtp_functional_logins, "no"),
 
 	DEF(FA_SET_STR, userdb_home, "/var/vmail/%d/%n"),
 	DEF(FA_SET_STR, userdb_mail, ""),
@@ -608,4 +612,24 @@ void fa_settings_login_split(const struct fa_settings *set,
 {
 	split_r->separators = set->separators;
 	split_r->order = set->login_order;
+}
+
+bool fa_settings_smtp_service(const struct fa_settings *set,
+			      const char *service)
+{
+	const char *p = set->smtp_services;
+	size_t len, service_len;
+
+	if (service == NULL)
+		return false;
+	service_len = strlen(service);
+	while (*p != '\0') {
+		p += strspn(p, " \t");
+		len = strcspn(p, " \t");
+		if (len != 0 && len == service_len &&
+		    strncasecmp(p, service, len) == 0)
+			return true;
+		p += len;
+	}
+	return false;
 }

@@ -70,6 +70,9 @@ struct fa_settings {
 	const char *quota_attributes;
 	/* weakest right that lets a person log in */
 	enum acl_right min_right;
+	/* weakest right that lets a person send as the account (the policy
+	   service; SMTP logins as the account, if smtp_functional_logins) */
+	enum acl_right send_min_right;
 
 	/* how groups are found: %{dn} person DN, %{uid} person uid */
 	const char *group_base;
@@ -85,6 +88,14 @@ struct fa_settings {
 	enum login_order login_order;
 	/* also authenticate logins without separator */
 	bool plain_logins;
+	/* space-separated auth services (Dovecot's "service", 2.4's
+	   "protocol") whose logins are for sending mail: Postfix's smtp,
+	   Dovecot's submission */
+	const char *smtp_services;
+	/* accept composite and authzid logins for smtp_services (then with
+	   at least send_min_right as well as min_right)? no: refused, so that
+	   Postfix's sasl_username is always the person */
+	bool smtp_functional_logins;
 
 	/* userdb templates: %u/%n/%d = the target's mailbox name */
 	const char *userdb_home;
@@ -114,6 +125,11 @@ int fa_settings_read(const char *path, struct fa_settings **set_r,
 int fa_settings_parse(const char *name, const char *text, size_t size,
 		      struct fa_settings **set_r, const char **error_r);
 void fa_settings_free(struct fa_settings **set_p);
+
+/* fa_settings_smtp_service - is service (as Dovecot names it) one of
+   smtp_services? */
+bool fa_settings_smtp_service(const struct fa_settings *set,
+			      const char *service);
 
 /* fa_settings_split - the login_split settings of these settings */
 void fa_settings_login_split(const struct fa_settings *set,

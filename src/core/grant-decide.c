@@ -346,8 +346,10 @@ void grant_decide(struct arena *arena, const struct grant_rules *rules,
 						  decision_r->rule);
 	} else if (decision_r->right < rules->min_right) {
 		decision_r->reason = arena_printf(arena,
-			"right %s (%s) is below min_right %s",
+			"right %s (%s) is below %s %s",
 			acl_right_name(decision_r->right), decision_r->rule,
+			rules->min_right_setting != NULL ?
+			rules->min_right_setting : "min_right",
 			acl_right_name(rules->min_right));
 	} else {
 		decision_r->granted = true;

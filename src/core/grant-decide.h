@@ -70,6 +70,9 @@ struct grant_rules {
 	const char *member_attribute;
 	const char *acl_attribute;
 	enum acl_right min_right;
+	/* the setting min_right came from, for messages ("min_right",
+	   "send_min_right"); NULL: "min_right" */
+	const char *min_right_setting;
 };
 
 /* grant_decide - apply the rules to person and target */

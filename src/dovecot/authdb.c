@@ -501,6 +501,23 @@ void functional_verify_plain(struct auth_request *request,
 		callback(PASSDB_RESULT_INTERNAL_FAILURE, request);
 		return;
 	}
+	if (lreq.target != NULL &&
+	    fa_settings_smtp_service(module->ctx->set,
+				     FUNCTIONAL_REQUEST_PROTOCOL(request))) {
+		/* Postfix's sasl_username would be the account, hiding the
+		   person and letting anyone who may read it send as it */
+		if (!module->ctx->set->smtp_functional_logins) {
+			e_info(authdb_event(request), "refused: %s logins as "
+			       "a functional account are off "
+			       "(smtp_functional_logins = no): log in as "
+			       "yourself; sending as the account is the policy "
+			       "service's decision",
+			       FUNCTIONAL_REQUEST_PROTOCOL(request));
+			callback(PASSDB_RESULT_USER_DISABLED, request);
+			return;
+		}
+		lreq.sending = TRUE;
+	}
 	/* NULL would mean "explain mode, no bind": never from here */
 	lreq.password = password != NULL ? password : "";
 	lreq.want_trace = event_want_debug(authdb_event(request));

@@ -10,11 +10,13 @@
 #include "layer.h"
 #include "authdb.h"
 
-/* cache key: the login as typed. For person-first logins it holds the
-   target; a `master = yes` block (SASL authzid) must add the target with
-   default_fields, which Dovecot 2.3 appends to the key: see
-   functional_layer_master_cache_key_ok(). */
-#define FUNCTIONAL_CACHE_KEY "%u"
+/* cache key: the login as typed and the service. For person-first logins
+   the login holds the target; a `master = yes` block (SASL authzid) must
+   add the target with default_fields, which Dovecot 2.3 appends to the
+   key: see functional_layer_master_cache_key_ok(). The service, because
+   the same login is granted for IMAP and refused for SMTP
+   (smtp_functional_logins): a cached IMAP grant must not answer SMTP. */
+#define FUNCTIONAL_CACHE_KEY "%u\t%s"
 
 static struct functional_context *functional_context_get_args(const char *args)
 {

@@ -30,9 +30,11 @@
    single-letter variables do not exist: "%u" would be one constant key
    for every user). %{user} is the login as typed, which for person-first
    logins holds the target; a `master = yes` block (SASL authzid) sees the
-   person as %{user} and the target as %{login_user}. */
-#define FUNCTIONAL_CACHE_KEY "%{user}"
-#define FUNCTIONAL_MASTER_CACHE_KEY "%{user}\t%{login_user}"
+   person as %{user} and the target as %{login_user}. Both hold the
+   protocol, because the same login is granted for IMAP and refused for
+   SMTP (smtp_functional_logins): a cached IMAP grant must not answer SMTP. */
+#define FUNCTIONAL_CACHE_KEY "%{user}\t%{protocol}"
+#define FUNCTIONAL_MASTER_CACHE_KEY "%{user}\t%{login_user}\t%{protocol}"
 
 /* the mail side's settings definitions (mail_user_setting_parser_info),
    from libdovecot-storage, which the auth process does not link: loaded
