@@ -11,7 +11,7 @@ mkdir -p "$out"
 flags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -Isrc/core"
 core="src/core/arena.c src/core/text-fold.c src/core/acl-right.c src/core/login-split.c
 src/core/var-template.c src/core/ldap-filter.c src/core/ldap-dn.c src/core/fa-settings.c
-src/core/grant-decide.c src/core/session-fields.c"
+src/core/grant-decide.c src/core/session-fields.c src/core/policy-request.c"
 lookup="src/core/lookup-cache.c src/core/fa-lookup.c src/core/ldap-entry.c tests/unit/fake-ldap-pool.c
 tests/unit/fake-loop.c"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 CK_FORK=no

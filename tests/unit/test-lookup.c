@@ -1202,6 +1202,167 @@ START_TEST(test_explain_denies_what_a_login_would_be_denied)
 }
 END_TEST
 
+/* --- send-as (the Postfix policy service) --- */
+
+static struct outcome *send_as(const char *person, const char *sender)
+{
+	struct outcome *o = outcome_new();
+
+	in_api_call = true;
+	(void)fa_lookup_send_as(ctx, person, sender, true, outcome_callback, o);
+	in_api_call = false;
+	fake_loop_run(loop);
+	ck_assert_one_callback(o);
+	return o;
+}
+
+START_TEST(test_send_as_an_ordinary_address_asks_only_for_the_target)
+{
+	struct fake_rule rules[] = {
+		FIND_TARGET("bob@example.com"),
+		FIND_PERSON("alice", ONE(alice_entry)),
+	};
+	struct outcome *o;
+
+	SCRIPT(rules);
+	start_context("");
+	o = send_as("alice", "bob@example.com");
+	ck_assert_status(o, FA_UNKNOWN_TARGET);
+	ck_assert_uint_eq(searches_below(PEOPLE), 0);
+	ck_assert_uint_eq(binds(), 0);
+	finish();
+}
+END_TEST
+
+START_TEST(test_send_as_a_member_is_granted_without_a_bind)
+{
+	struct fake_rule rules[] = {
+		FIND_TARGET("info@example.com", ONE(info_entry)),
+		FIND_PERSON("alice", ONE(alice_entry)),
+		BIND(ALICE_DN),
+	};
+	struct outcome *o;
+
+	SCRIPT(rules);
+	start_context("");
+	o = send_as("alice", "info@example.com");
+	ck_assert_status(o, FA_GRANTED);
+	ck_assert(!o->password_checked);
+	ck_assert_int_eq(o->right, ACL_RIGHT_ALL);
+	ck_assert_str_eq(o->person_name, "alice@example.com");
+	ck_assert_str_eq(o->target_name, "info@example.com");
+	ck_assert_uint_eq(binds(), 0);
+	finish();
+}
+END_TEST
+
+/* carol reads helpdesk: enough to log in (min_right read), not to send
+   as it (send_min_right append), unless send_min_right says read */
+START_TEST(test_send_as_needs_send_min_right)
+{
+	struct fake_rule rules[] = {
+		FIND_TARGET("helpdesk@example.com", ONE(helpdesk_entry)),
+		FIND_PERSON("carol", ONE(carol_entry)),
+		FIND_GROUPS(NULL),
+	};
+	struct outcome *o;
+
+	SCRIPT(rules);
+	start_context(_i == 0 ? "" : "send_min_right = read\n");
+	o = send_as("carol", "helpdesk@example.com");
+	ck_assert_int_eq(o->right, ACL_RIGHT_READ);
+	if (_i == 0) {
+		ck_assert_status(o, FA_DENIED);
+		ck_assert_msg(strstr(o->reason, "below send_min_right append")
+			      != NULL, "reason: %s", o->reason);
+	} else {
+		ck_assert_status(o, FA_GRANTED);
+	}
+	finish();
+}
+END_TEST
+
+/* a login for sending mail (smtp_functional_logins = yes) needs both */
+START_TEST(test_a_sending_login_needs_min_right_and_send_min_right)
+{
+	struct fake_rule rules[] = {
+		FIND_PERSON("carol", ONE(carol_entry)),
+		FIND_TARGET("helpdesk@example.com", ONE(helpdesk_entry)),
+		FIND_GROUPS(NULL),
+		BIND(CAROL_DN, .password = "secret"),
+	};
+	struct fa_lookup_request request = {
+		.person = "carol", .target = "helpdesk@example.com",
+		.password = "secret", .sending = _i == 1, .want_trace = true,
+	};
+	struct outcome *o = outcome_new();
+
+	SCRIPT(rules);
+	start_context("");
+	remember_secret("secret");
+	in_api_call = true;
+	(void)fa_lookup_auth(ctx, &request, outcome_callback, o);
+	in_api_call = false;
+	fake_loop_run(loop);
+	ck_assert_one_callback(o);
+	ck_assert_status(o, _i == 1 ? FA_DENIED : FA_GRANTED);
+	finish();
+}
+END_TEST
+
+START_TEST(test_send_as_directory_trouble_is_a_temporary_failure)
+{
+	struct fake_rule target_down[] = {
+		FIND_TARGET("info@example.com", TEMPFAIL),
+		FIND_PERSON("alice", ONE(alice_entry)),
+	};
+	struct fake_rule person_slow[] = {
+		FIND_TARGET("info@example.com", ONE(info_entry)),
+		FIND_PERSON("alice", AT_TIMEOUT),
+	};
+	struct outcome *o;
+
+	if (_i == 0)
+		SCRIPT(target_down);
+	else
+		SCRIPT(person_slow);
+	start_context("");
+	o = send_as("alice", "info@example.com");
+	ck_assert_status(o, FA_TEMPFAIL);
+	ck_assert(!o->granted);
+	if (_i == 0)
+		ck_assert_uint_eq(searches_below(PEOPLE), 0);
+	finish();
+}
+END_TEST
+
+START_TEST(test_send_as_an_ambiguous_sender_or_unknown_login_is_refused)
+{
+	struct fake_rule two_targets[] = {
+		FIND_TARGET("helpdesk@example.com", ALL_OF(two_helpdesks)),
+		FIND_PERSON("alice", ONE(alice_entry)),
+	};
+	struct fake_rule nobody[] = {
+		FIND_TARGET("info@example.com", ONE(info_entry)),
+		FIND_PERSON("mallory"),
+	};
+	struct outcome *o;
+
+	if (_i == 0) {
+		SCRIPT(two_targets);
+		start_context("");
+		o = send_as("alice", "helpdesk@example.com");
+	} else {
+		SCRIPT(nobody);
+		start_context("");
+		o = send_as("mallory", "info@example.com");
+	}
+	ck_assert_status(o, FA_DENIED);
+	ck_assert(!o->granted);
+	finish();
+}
+END_TEST
+
 /* --- plain logins and the userdb --- */
 
 START_TEST(test_a_plain_login_needs_only_the_person_and_the_bind)
@@ -1806,6 +1967,16 @@ static Suite *lookup_suite(void)
 	tcase_add_loop_test(tc, test_a_plain_login_needs_only_the_person_and_the_bind, 0, 2);
 	tcase_add_test(tc, test_userdb_finds_the_account_with_its_quota);
 	tcase_add_test(tc, test_userdb_tells_unknown_from_trouble);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("send-as");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_send_as_an_ordinary_address_asks_only_for_the_target);
+	tcase_add_test(tc, test_send_as_a_member_is_granted_without_a_bind);
+	tcase_add_loop_test(tc, test_send_as_needs_send_min_right, 0, 2);
+	tcase_add_loop_test(tc, test_a_sending_login_needs_min_right_and_send_min_right, 0, 2);
+	tcase_add_loop_test(tc, test_send_as_directory_trouble_is_a_temporary_failure, 0, 2);
+	tcase_add_loop_test(tc, test_send_as_an_ambiguous_sender_or_unknown_login_is_refused, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("precedence");

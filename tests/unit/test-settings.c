@@ -103,6 +103,9 @@ START_TEST(test_minimal_config_gets_ucs_defaults)
 	ck_assert_int_eq(set->login_order, LOGIN_ORDER_PERSON_FIRST);
 	ck_assert(!set->plain_logins);
 	ck_assert_int_eq(set->min_right, ACL_RIGHT_READ);
+	ck_assert_int_eq(set->send_min_right, ACL_RIGHT_APPEND);
+	ck_assert_str_eq(set->smtp_services, "smtp submission");
+	ck_assert(!set->smtp_functional_logins);
 	ck_assert_uint_eq(set->ldap_timeout, 5);
 	ck_assert(!set->ldap_starttls);
 	ck_assert_int_eq(set->ldap_tls_require_cert, FA_TLS_REQUIRE_DEMAND);
@@ -116,6 +119,28 @@ START_TEST(test_minimal_config_gets_ucs_defaults)
 				     "objectClass=oxFunctionalAccount"));
 	ck_assert_ptr_nonnull(strstr(set->target_filter,
 				     "objectClass=univentionMailSharedFolder"));
+}
+END_TEST
+
+START_TEST(test_smtp_services_are_matched_word_by_word)
+{
+	parse_ok(REQUIRED);
+	ck_assert(fa_settings_smtp_service(set, "smtp"));
+	ck_assert(fa_settings_smtp_service(set, "submission"));
+	ck_assert(fa_settings_smtp_service(set, "SMTP"));
+	ck_assert(!fa_settings_smtp_service(set, "imap"));
+	ck_assert(!fa_settings_smtp_service(set, "smt"));
+	ck_assert(!fa_settings_smtp_service(set, "smtps"));
+	ck_assert(!fa_settings_smtp_service(set, ""));
+	ck_assert(!fa_settings_smtp_service(set, NULL));
+	parse_ok(REQUIRED "smtp_services = \t smtps  smtp \n"
+		 "smtp_functional_logins = yes\nsend_min_right = write\n");
+	ck_assert(fa_settings_smtp_service(set, "smtps"));
+	ck_assert(fa_settings_smtp_service(set, "smtp"));
+	ck_assert(!fa_settings_smtp_service(set, "submission"));
+	ck_assert(set->smtp_functional_logins);
+	ck_assert_int_eq(set->send_min_right, ACL_RIGHT_WRITE);
+	parse_fails(REQUIRED "send_min_right = sending\n", "send_min_right");
 }
 END_TEST
 
@@ -549,6 +574,7 @@ static Suite *settings_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_minimal_config_gets_ucs_defaults);
 	tcase_add_test(tc, test_search_bases_default_to_ldap_base);
+	tcase_add_test(tc, test_smtp_services_are_matched_word_by_word);
 	tcase_add_test(tc, test_comments_blank_lines_and_crlf_are_ignored);
 	tcase_add_test(tc, test_quoted_value_keeps_hash_and_spaces);
 	tcase_add_test(tc, test_empty_value_clears_a_default);
