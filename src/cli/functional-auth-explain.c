@@ -2,16 +2,21 @@
    functional account? Reads the same config file as the Dovecot module
    and runs the same lookup and decision, without a password: the bind is
    skipped and the output says so. Prints every check, the entries used
-   and the deciding rule. Exit status: 0 granted, 1 denied, 2 directory
-   trouble, 64 usage or config error. */
+   and the deciding rule. With --send-as it explains the Postfix policy
+   service's answer instead: may the SMTP login send as the sender?
+   Exit status: 0 granted (OK), 1 denied (REJECT), 2 directory trouble
+   (451), 3 not a functional account (DUNNO, --send-as only), 64 usage or
+   config error. */
 
 #include "fa-settings.h"
 #include "fa-lookup.h"
 #include "login-split.h"
 #include "poll-loop.h"
+#include "policy-request.h"
 #include "acl-right.h"
 #include "arena.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +27,15 @@
 struct explain_state {
 	bool done;
 	int exit_code;
+	/* --send-as: the sender, for the policy answer */
+	const char *sender;
+};
+
+static const struct option explain_options[] = {
+	{ "send-as", no_argument, NULL, 'S' },
+	{ "check-config", no_argument, NULL, 'C' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
 };
 
 static void usage(void)
@@ -29,11 +43,48 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: functional-auth-explain [-c CONFIG] PERSON TARGET\n"
 		"       functional-auth-explain [-c CONFIG] LOGIN\n"
+		"       functional-auth-explain [-c CONFIG] --send-as LOGIN SENDER\n"
 		"       functional-auth-explain [-c CONFIG] --check-config\n"
 		"Explains whether PERSON may open TARGET (or how the composite\n"
-		"LOGIN is split), using " DEFAULT_CONFIG "\n"
+		"LOGIN is split), or whether the SMTP login LOGIN may send as\n"
+		"SENDER (functional-policy's answer), using " DEFAULT_CONFIG "\n"
 		"unless -c is given. No password is used: the bind is skipped.\n");
 	exit(64);
+}
+
+static void explain_send_as(struct explain_state *state,
+			    const struct fa_result *result)
+{
+	struct policy_request request = { .sender = state->sender };
+	struct arena arena;
+	const char *answer;
+
+	switch (result->status) {
+	case FA_GRANTED:
+		printf("SEND-AS GRANTED by %s, right %s (send_min_right is "
+		       "met)\n", result->decision.rule,
+		       acl_right_name(result->decision.right));
+		state->exit_code = 0;
+		break;
+	case FA_UNKNOWN_TARGET:
+		printf("NOT A FUNCTIONAL ACCOUNT: %s; the site's own sender "
+		       "checks decide\n", result->reason);
+		state->exit_code = 3;
+		break;
+	case FA_TEMPFAIL:
+		printf("TEMPORARY FAILURE: %s\n", result->reason);
+		state->exit_code = 2;
+		break;
+	default:
+		printf("SEND-AS DENIED: %s\n", result->reason);
+		state->exit_code = 1;
+		break;
+	}
+	arena_init(&arena, 256);
+	answer = policy_answer(&arena, &request, result->status);
+	printf("policy answer: %.*s\n", (int)strcspn(answer, "\n"), answer);
+	arena_free(&arena);
+	state->done = true;
 }
 
 static void explain_callback(const struct fa_result *result, void *context)
@@ -52,6 +103,10 @@ static void explain_callback(const struct fa_result *result, void *context)
 		       result->quota_mb != NULL ? ", quota " : "",
 		       result->quota_mb != NULL ? result->quota_mb : "",
 		       result->quota_mb != NULL ? " MB" : "");
+	if (state->sender != NULL) {
+		explain_send_as(state, result);
+		return;
+	}
 	switch (result->status) {
 	case FA_GRANTED:
 		if (result->decision.rule == NULL) {
@@ -84,6 +139,7 @@ int main(int argc, char *argv[])
 {
 	const char *config = DEFAULT_CONFIG, *error;
 	struct explain_state state = { .done = false, .exit_code = 2 };
+	bool send_as = false, check_config = false;
 	struct login_split_settings split_set;
 	struct fa_lookup_request request;
 	struct login_parts parts;
@@ -93,21 +149,32 @@ int main(int argc, char *argv[])
 	struct arena arena;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
-		if (opt == 'c')
+	while ((opt = getopt_long(argc, argv, "c:h", explain_options,
+				  NULL)) != -1) {
+		switch (opt) {
+		case 'c':
 			config = optarg;
-		else
+			break;
+		case 'S':
+			send_as = true;
+			break;
+		case 'C':
+			check_config = true;
+			break;
+		default:
 			usage();
+		}
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc < 1 || argc > 2)
+	if (check_config ? (argc != 0 || send_as) :
+	    send_as ? argc != 2 : (argc < 1 || argc > 2))
 		usage();
 	if (fa_settings_read(config, &set, &error) < 0) {
 		fprintf(stderr, "config error: %s\n", error);
 		return 64;
 	}
-	if (argc == 1 && strcmp(argv[0], "--check-config") == 0) {
+	if (check_config) {
 		printf("%s: OK\n", config);
 		fa_settings_free(&set);
 		return 0;
@@ -116,7 +183,10 @@ int main(int argc, char *argv[])
 	arena_init(&arena, 1024);
 	memset(&request, 0, sizeof(request));
 	request.want_trace = true;
-	if (argc == 2) {
+	if (send_as) {
+		request.person = argv[0];
+		state.sender = argv[1];
+	} else if (argc == 2) {
 		request.person = argv[0];
 		request.target = argv[1];
 		if (login_part_check(argv[0], strlen(argv[0]), &error) < 0 ||
@@ -155,7 +225,12 @@ int main(int argc, char *argv[])
 	ctx = fa_context_init(set, poll_loop_fa(loop));
 	printf("checking with %s (password bind skipped: no password)\n",
 	       config);
-	(void)fa_lookup_explain(ctx, &request, explain_callback, &state);
+	if (send_as)
+		(void)fa_lookup_send_as(ctx, request.person, state.sender, true,
+					explain_callback, &state);
+	else
+		(void)fa_lookup_explain(ctx, &request, explain_callback,
+					&state);
 	poll_loop_run(loop, &state.done);
 	fa_context_deinit(&ctx);
 	poll_loop_free(&loop);

@@ -681,6 +681,34 @@ class AuthorizationTest(_DovecotCase):
         self.assertEqual(rc, 1, out)
         self.assertIn("disabled", out)
 
+    def test_explain_send_as(self):
+        # the policy service's answer, from the same decision
+        rc, out = self.explain("--send-as", "erin@example.com",
+                               "helpdesk@example.com")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("SEND-AS GRANTED", out)
+        self.assertIn('group "support" write', out)
+        self.assertIn("policy answer: action=OK", out)
+        rc, out = self.explain("--send-as", "carol@example.com",
+                               "helpdesk@example.com")
+        self.assertEqual(rc, 1, out)
+        self.assertIn("below send_min_right append", out)
+        self.assertIn("policy answer: action=REJECT 5.7.1 "
+                      "<helpdesk@example.com>: not allowed to send as this "
+                      "functional account", out)
+        rc, out = self.explain("--send-as", "alice", "bob@example.com")
+        self.assertEqual(rc, 3, out)
+        self.assertIn("NOT A FUNCTIONAL ACCOUNT", out)
+        self.assertIn("policy answer: action=DUNNO", out)
+        self.assertNotIn("person search", out)
+
+    def test_explain_check_config(self):
+        rc, out = self.explain("--check-config")
+        self.assertEqual(rc, 0, out)
+        self.assertIn(": OK", out)
+        rc, out = self.explain("--check-config", "alice")
+        self.assertEqual(rc, 64, out)
+
     def test_explain_unparsable_values_listed(self):
         rc, out = self.explain("kim@example.com", "projects@example.com")
         self.assertEqual(rc, 1, out)
