@@ -1,13 +1,15 @@
 #!/bin/sh
-# install-deps.sh - install the Debian packages needed to build, demo and
-# test the plugin, on Debian 12 (bookworm, Dovecot 2.3) or Debian 13
-# (trixie, Dovecot 2.4). Runs apt-get only when something is missing.
-# Needs root.
+# install-deps.sh - install the Debian packages needed to build, demo,
+# test and benchmark the plugin and the Postfix policy service, on Debian
+# 12 (bookworm, Dovecot 2.3) or Debian 13 (trixie, Dovecot 2.4). Runs
+# apt-get only when something is missing. Needs root. (postfix replaces
+# another MTA package, e.g. exim4: meant for build and test machines.)
 set -eu
 
 PACKAGES="build-essential autoconf automake libtool pkg-config
 dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-ldap
-slapd ldap-utils libldap-dev check python3 clang valgrind openssl"
+slapd ldap-utils libldap-dev check python3 clang valgrind openssl
+libevent-dev postfix postfix-ldap dovecot-submissiond"
 
 # clang's libFuzzer and ASan/UBSan runtimes come in libclang-rt-N-dev, N
 # being clang's major version: 14 on Debian 12, 19 on Debian 13. N is read
@@ -67,5 +69,9 @@ fi
 echo "install-deps: installing$missing"
 # slapd asks for an admin password; preseed a throwaway one
 echo "slapd slapd/no_configuration boolean true" | debconf-set-selections
+# postfix: no main.cf, no running MTA; tests and the demo run their own
+# private instances on loopback (postfix -c DIR)
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
 # shellcheck disable=SC2086 # one word per package
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
