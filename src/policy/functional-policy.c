@@ -85,6 +85,7 @@ struct policy_server {
 
 static void conn_process(struct policy_conn *conn);
 static void conn_close(struct policy_conn *conn);
+static void conn_idle_reset(struct policy_conn *conn);
 
 static void *policy_alloc(size_t size)
 {
@@ -294,8 +295,11 @@ static void conn_process(struct policy_conn *conn)
 	case POLICY_FRAME_REQUEST:
 		break;
 	}
-	/* one request at a time: no reading until it is answered */
+	/* one request at a time: no reading until it is answered; the idle
+	   clock counts from the last whole request, so a client dripping
+	   bytes cannot hold a connection slot */
 	event_del(conn->read_event);
+	conn_idle_reset(conn);
 	conn_request(conn, size);
 }
 
@@ -333,7 +337,6 @@ static void conn_read_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	conn->in_len += ret;
-	conn_idle_reset(conn);
 	conn_process(conn);
 }
 

@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 from collections import namedtuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -200,6 +201,18 @@ def wait_request_log(server, since, tag, last, timeout=PATIENCE):
 
 
 _ports_given = set()
+
+
+def require_module():
+    """Skip the test (class) unless the module is installed; with
+    FA_REQUIRE_MODULE=1 a missing module is a failure instead."""
+    if not os.path.exists(MODULE_PATH):
+        why = ("%s is not installed (run ./scripts/build.sh first)"
+               % MODULE_PATH)
+        if os.environ.get("FA_REQUIRE_MODULE"):
+            raise AssertionError(why + " and FA_REQUIRE_MODULE is set")
+        raise unittest.SkipTest(why + "; set FA_REQUIRE_MODULE=1 to make "
+                                "this a failure")
 
 
 def free_port():

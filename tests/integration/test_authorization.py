@@ -124,14 +124,7 @@ def explain_tool():
             "/usr/local/bin/functional-auth-explain")
 
 
-def require_module():
-    if not os.path.exists(harness.MODULE_PATH):
-        why = ("%s is not installed (run ./scripts/build.sh first)"
-               % harness.MODULE_PATH)
-        if os.environ.get("FA_REQUIRE_MODULE"):
-            raise AssertionError(why + " and FA_REQUIRE_MODULE is set")
-        raise unittest.SkipTest(why + "; set FA_REQUIRE_MODULE=1 to make "
-                                "this a failure")
+require_module = harness.require_module
 
 
 class _DovecotCase(unittest.TestCase):

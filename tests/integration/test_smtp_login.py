@@ -20,20 +20,12 @@ CACHE_CONF = ("auth_cache_size = 1M\nauth_cache_ttl = 300 s\n"
               "auth_cache_negative_ttl = 300 s\n")
 
 
-def require_module():
-    if not os.path.exists(harness.MODULE_PATH):
-        why = "%s is not installed" % harness.MODULE_PATH
-        if os.environ.get("FA_REQUIRE_MODULE"):
-            raise AssertionError(why + " and FA_REQUIRE_MODULE is set")
-        raise unittest.SkipTest(why)
-
-
 class _SmtpLoginCase(unittest.TestCase):
     plugin_settings = {}
 
     @classmethod
     def setUpClass(cls):
-        require_module()
+        harness.require_module()
         cls.slapd = harness.Slapd()
         cls.addClassCleanup(cls.slapd.cleanup)
         cls.dovecot = harness.Dovecot(
