@@ -562,7 +562,7 @@ int main(int argc, char *argv[])
 	struct event *sig_hup, *sig_term, *sig_int;
 	mode_t mode = 0660;
 	bool debug = false;
-	int opt;
+	int opt, status = 0;
 
 	memset(&server, 0, sizeof(server));
 	server.config_path = DEFAULT_CONFIG;
@@ -615,6 +615,8 @@ int main(int argc, char *argv[])
 		policy_log(FA_LOG_ERROR, "config error: %s", error);
 		if (server.socket_path != NULL)
 			fprintf(stderr, "config error: %s\n", error);
+		event_loop_free(&server.loop);
+		event_base_free(server.base);
 		return 64;
 	}
 	sig_hup = evsignal_new(server.base, SIGHUP, sighup_cb, &server);
@@ -632,7 +634,9 @@ int main(int argc, char *argv[])
 	} else {
 		server.listen_fd = listen_unix(server.socket_path, mode);
 		if (server.listen_fd < 0)
-			return 1;
+			status = 1;
+	}
+	if (server.listen_fd >= 0) {
 		server.listen_event = event_new(server.base, server.listen_fd,
 						EV_READ | EV_PERSIST, listen_cb,
 						&server);
@@ -642,7 +646,8 @@ int main(int argc, char *argv[])
 		policy_log(FA_LOG_INFO, "serving %s with %s",
 			   server.socket_path, server.config_path);
 	}
-	event_base_dispatch(server.base);
+	if (status == 0)
+		event_base_dispatch(server.base);
 
 	if (server.listen_event != NULL) {
 		event_free(server.listen_event);
@@ -660,5 +665,5 @@ int main(int argc, char *argv[])
 	event_free(sig_int);
 	event_loop_free(&server.loop);
 	event_base_free(server.base);
-	return 0;
+	return status;
 }

@@ -397,6 +397,13 @@ class PolicyDaemon(harness._Server):
     def argv(self):
         argv = [self.binary, "-c", self.conf_path, "-s", self.socket_path,
                 "-l", self.log_path]
+        if harness.VALGRIND:
+            # FA_VALGRIND=1: the daemon too; stop() reads the reports
+            argv = ["/usr/bin/valgrind", "-q", "--leak-check=full",
+                    "--errors-for-leak-kinds=definite",
+                    "--show-leak-kinds=definite", "--num-callers=30",
+                    "--log-file=%s/valgrind-policy.%%p.log" % self.tmpdir
+                    ] + argv
         if self.mode is not None:
             argv += ["-m", self.mode]
         if self.idle_timeout is not None:
@@ -440,8 +447,30 @@ class PolicyDaemon(harness._Server):
         except subprocess.TimeoutExpired:
             return None
 
+    def valgrind_errors(self):
+        """Every valgrind report of this daemon (empty when clean or not
+        under valgrind)."""
+        out = []
+        if not self.tmpdir or not os.path.isdir(self.tmpdir):
+            return ""
+        for name in sorted(os.listdir(self.tmpdir)):
+            if name.startswith("valgrind-policy."):
+                with open(os.path.join(self.tmpdir, name)) as f:
+                    text = f.read().strip()
+                if text:
+                    out.append("%s:\n%s" % (name, text))
+        return "\n".join(out)
+
     def stop(self):
+        if harness.VALGRIND and self.running():
+            # a clean exit, so that valgrind reports leaks
+            self.terminate(30)
         self._kill()
+        if harness.VALGRIND:
+            errors = self.valgrind_errors()
+            if errors:
+                raise AssertionError("valgrind found errors in "
+                                     "functional-policy:\n" + errors[:20000])
 
 
 # --- clients -----------------------------------------------------------------
