@@ -7,8 +7,10 @@ SMTP login. Logins go over Dovecot's auth-client socket with the service
 Postfix (service=smtp) and Dovecot's submission (service=submission) send;
 test_sendas.py does the same through a real Postfix."""
 
+import base64
 import os
 import re
+import smtplib
 import sys
 import unittest
 
@@ -127,6 +129,61 @@ class SmtpLoginsAllowedTest(_SmtpLoginCase):
         self.assert_granted(
             self.auth("erin@example.com/helpdesk@example.com", "smtp"),
             "erin over smtp", "helpdesk@example.com")
+
+
+
+class DovecotSubmissionTest(unittest.TestCase):
+    """Dovecot's own submission service (service=submission) over real
+    SMTP: a composite login is refused, the person's own login is not."""
+
+    @classmethod
+    def setUpClass(cls):
+        harness.require_module()
+        cls.slapd = harness.Slapd()
+        cls.addClassCleanup(cls.slapd.cleanup)
+        cls.port = harness.free_port()
+        listen_key = harness.dialect("address", "listen")
+        # the relay is never reached: AUTH is answered before it matters
+        extra = ("protocols = imap pop3 submission\n"
+                 "hostname = mx.fa-test.invalid\n"
+                 "submission_relay_host = 127.0.0.1\n"
+                 "submission_relay_port = %d\n"
+                 "service submission-login {\n"
+                 "  inet_listener submission {\n"
+                 "    %s = 127.0.0.1\n    port = %d\n  }\n}\n"
+                 % (harness.free_port(), listen_key, cls.port))
+        cls.dovecot = harness.Dovecot(
+            plugin_conf_text=harness.fixture_plugin_conf(cls.slapd.uri),
+            ldap_uri=cls.slapd.uri, auth_debug=True, extra_conf=extra)
+        cls.addClassCleanup(cls.dovecot.cleanup)
+        harness._wait_for(lambda: harness._listening(cls.port), 30,
+                          "dovecot submission on %d" % cls.port,
+                          cls.dovecot.proc, cls.dovecot._startup_log)
+
+    def auth(self, login, password):
+        conn = smtplib.SMTP("127.0.0.1", self.port, timeout=30)
+        try:
+            conn.ehlo("client.fa-test.invalid")
+            token = base64.b64encode(
+                ("\0%s\0%s" % (login, password)).encode()).decode()
+            return conn.docmd("AUTH", "PLAIN " + token)
+        finally:
+            conn.close()
+
+    def test_composite_login_is_refused(self):
+        mark = self.dovecot.log_size()
+        code, text = self.auth("alice@example.com/info@example.com",
+                               PW["alice"])
+        self.assertEqual(code, 535, text)
+        log = harness.wait_log(self.dovecot, mark, lambda t:
+                               "smtp_functional_logins = no" in t,
+                               harness.PATIENCE)
+        self.assertIn("refused: submission logins as a functional account",
+                      log)
+
+    def test_own_login_is_accepted(self):
+        code, text = self.auth("alice@example.com", PW["alice"])
+        self.assertEqual(code, 235, text)
 
 
 if __name__ == "__main__":
