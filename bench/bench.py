@@ -60,7 +60,14 @@ Dovecot 2.3 (Debian 12) or 2.4 (Debian 13): the config it writes follows
 the installed Dovecot (harness.DOVECOT24 / harness.dialect), the table
 header names the version measured. /usr/bin/python3 standard library
 only; run as root.
-    bench/bench.py [--scale10] [--seconds 5] [--max 20000]
+
+With --policy (run.sh passes it) the policy-service row follows, on the
+SSHA directory: functional-policy, cold and warm, against Postfix's own
+ldap: sender-login map, at 64 Postfix SMTP connections
+(bench/policy_bench.py, load by bench/smtp-load.c); --policy-only runs
+just that row.
+    bench/bench.py [--scale10] [--policy] [--seconds 5] [--max 20000]
+    bench/bench.py --policy-only [--seconds 3] [--repeat 1]
 """
 
 import argparse
@@ -426,10 +433,15 @@ class Bench:
         self.wrong_total = 0
         self.notes = []
         self.tmp = tempfile.mkdtemp(prefix="loginbench-")
-        self.raw_bin = args.raw_bin or self._compile("raw-ldap", "-lldap",
-                                                     "-llber")
-        LOADGEN["bin"] = args.load_bin or self._compile("auth-load")
+        self.policy = None      # policy_bench.PolicyRow, if run
+        if not args.policy_only:
+            self.raw_bin = args.raw_bin or self._compile(
+                "raw-ldap", "-lldap", "-llber")
+            LOADGEN["bin"] = args.load_bin or self._compile("auth-load")
         LOADGEN["dir"] = self.tmp
+        if args.policy or args.policy_only:
+            self.smtp_load_bin = (args.smtp_load_bin or
+                                  self._compile("smtp-load"))
 
     def _compile(self, name, *libs):
         """bench/<name>.c compiled into the temp dir."""
@@ -849,6 +861,16 @@ class Bench:
             d.cleanup()
         return callgrind_total(prefix)
 
+    def policy_phase(self, slapd, m):
+        """The policy-service row: functional-policy cold and warm against
+        Postfix's ldap: sender-login map (bench/policy_bench.py)."""
+        import policy_bench
+        self.log("policy-service row")
+        self.policy = policy_bench.PolicyRow(
+            self, sys.modules[__name__], slapd, m, self.args.policy_bin,
+            self.smtp_load_bin).run()
+        self.wrong_total += self.policy.wrong_total
+
     def grep_errors(self, name, dove):
         text = dove.log_text()
         errs = [l for l in text.splitlines()
@@ -883,11 +905,20 @@ class Bench:
         if a.scale10:
             plan.append(("ssha-x10", 10, "ssha", [
                 ("ssha-x10", False, [64], ("classes",), True)]))
+        # the policy-service row (bench/policy_bench.py): last on the SSHA
+        # directory, since it writes (and then deletes) baseline B1's
+        # sender lists into it
+        policy_phase = ("policy", False, [], (), False)
+        if a.policy_only:
+            plan = [("ssha-x1", 1, "ssha", [policy_phase])]
+        elif a.policy:
+            plan[0][3].append(policy_phase)
         slapd = None
         try:
             for dname, scale, hash_scheme, phases in plan:
                 phases = [p for p in phases
-                          if not a.phases or p[0] in a.phases]
+                          if not a.phases or p[0] in a.phases or
+                          p[0] == "policy"]
                 if not phases:
                     continue
                 self.log("directory %s" % dname)
@@ -895,7 +926,9 @@ class Bench:
                 if hash_scheme == "ssha":
                     self.counts[dname] = m["counts"]
                 for name, cache, sweep, extras, raw in phases:
-                    if name.startswith("instr"):
+                    if name == "policy":
+                        self.policy_phase(slapd, m)
+                    elif name.startswith("instr"):
                         self.instr(name, slapd, m, cache)
                     else:
                         self.phase(name, slapd, m, cache, sweep, extras,
@@ -908,7 +941,8 @@ class Bench:
             if not harness.KEEP_TMP:
                 shutil.rmtree(self.tmp, ignore_errors=True)
         self.elapsed = time.monotonic() - self.t0
-        self.modules.append(("end", self.module_id()))
+        if self.modules:
+            self.modules.append(("end", self.module_id()))
         return self.report()
 
     # report ------------------------------------------------------------
@@ -928,7 +962,9 @@ class Bench:
               a.raw_bind_connections or a.ldap_bind_connections,
               a.slapd_threads or "default (16)"))
         ids = {mid for _, mid in self.modules}
-        if len(ids) == 1:
+        if not ids:
+            w("module: not used (--policy-only)")
+        elif len(ids) == 1:
             w("module %s: sha256 %s" % (harness.MODULE_PATH, ids.pop()))
         else:
             w("WARNING: the installed module changed during the run, the "
@@ -950,10 +986,11 @@ class Bench:
                       "slapd", "auth", "dovect", "srch", "bind", "slcs",
                       "cpu", "oth", "wrong", "xstock", "xsame", "xmastr",
                       "xraw")
-        w(hdr)
-        w(cols % ("", "", "", "", "ms", "ms", "ms/lg", "ms/lg", "ms/lg",
-                  "/lg", "/lg", "/lg", "%", "%", "", "", "", "", ""))
-        w("-" * len(hdr))
+        if self.rows:
+            w(hdr)
+            w(cols % ("", "", "", "", "ms", "ms", "ms/lg", "ms/lg", "ms/lg",
+                      "/lg", "/lg", "/lg", "%", "%", "", "", "", "", ""))
+            w("-" * len(hdr))
         for r in self.rows:
             base = self.find("stock", r["phase"], r["conc"])
             raw = self.find("raw", r["phase"], r["conc"], r["cls"])
@@ -995,6 +1032,8 @@ class Bench:
               "rounds of each round's ratio; logins/s min-max over the "
               "rounds: %s" % (a.repeat, a.cache_repeat, "; ".join(spreads)))
         self.report_instr(w)
+        if self.policy is not None:
+            self.policy.report(w)
         drv = {}
         for r in self.rows:
             if r["phase"] == "ssha" and r["conc"] == 64:
@@ -1013,6 +1052,9 @@ class Bench:
         w("WRONG RESULTS TOTAL: %d (must be 0)" % self.wrong_total)
         for note in self.notes:
             w("  " + note)
+        if self.policy is not None and self.policy.problems:
+            w("POLICY ROW PROBLEMS: %d (see above)"
+              % len(self.policy.problems))
         w("")
         w("columns: K = requests in flight; logins/s = completed logins per "
           "second; p50/p99 = latency from sending AUTH to the last reply "
@@ -1037,9 +1079,12 @@ class Bench:
             self.elapsed, " ".join(["bench/bench.py"] + sys.argv[1:])))
         text = "\n".join(out) + "\n"
         print(text)
-        with open(a.out, "w") as f:
-            f.write(text)
-        return 0 if self.wrong_total == 0 else 1
+        if a.out:
+            with open(a.out, "w") as f:
+                f.write(text)
+        ok = self.wrong_total == 0 and not (self.policy is not None and
+                                            self.policy.problems)
+        return 0 if ok else 1
 
     def report_instr(self, w):
         if not self.instr_rows:
@@ -1182,11 +1227,26 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--raw-bin", help="compiled bench/raw-ldap.c")
     ap.add_argument("--load-bin", help="compiled bench/auth-load.c")
-    ap.add_argument("--out", default=os.path.join(HERE, "last-results.txt"))
+    ap.add_argument("--policy", action="store_true",
+                    help="also the policy-service row (functional-policy "
+                    "vs Postfix's ldap: sender-login map; run.sh passes it)")
+    ap.add_argument("--policy-only", action="store_true",
+                    help="only the policy-service row (SSHA directory); "
+                    "written to --out only if --out is given")
+    ap.add_argument("--policy-bin",
+                    default="/usr/local/sbin/functional-policy",
+                    help="the functional-policy daemon (default: the "
+                    "installed one)")
+    ap.add_argument("--smtp-load-bin", help="compiled bench/smtp-load.c")
+    ap.add_argument("--out", default=None,
+                    help="results file (default bench/last-results.txt; "
+                    "with --policy-only none)")
     args = ap.parse_args()
+    if args.out is None and not args.policy_only:
+        args.out = os.path.join(HERE, "last-results.txt")
     if os.geteuid() != 0:
         sys.exit("bench.py: run as root (slapd/dovecot drop privileges)")
-    if not os.path.exists(harness.MODULE_PATH):
+    if not args.policy_only and not os.path.exists(harness.MODULE_PATH):
         sys.exit("bench.py: %s missing: run scripts/build.sh"
                  % harness.MODULE_PATH)
     sys.exit(Bench(args).run())

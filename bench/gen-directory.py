@@ -42,6 +42,9 @@ SERVICE_DN = "cn=dovecot,cn=users," + BASE_DN
 SERVICE_PASSWORD = "service-secret"   # as tests/integration/harness.py
 RIGHTS = ["none", "read", "post", "append", "write", "all"]
 MIN_RIGHT = "read"
+# the weakest right that lets a person send as a target (functional-policy's
+# send_min_right default)
+SEND_MIN_RIGHT = "append"
 
 
 def ssha(password):
@@ -251,6 +254,50 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
             if acl_right(p, fo)[0] is None:
                 deny_acl_nothing.append([p["mail"], fo["mail"]])
 
+    # --- sending as a functional account (the policy-service row) -------
+    # the same rules with SEND_MIN_RIGHT instead of MIN_RIGHT (what
+    # functional-policy checks with send_min_right = append); no random
+    # draws here, so everything above stays as it was for a seed
+    send_ok = {"ox": [], "acl_person": [], "acl_group": []}
+    send_deny = {"ox_non_member": deny_ox, "acl_low": [], "acl_none": [],
+                 "acl_nothing": deny_acl_nothing, "disabled_person": []}
+    # target address -> every person who may send as it
+    send_allowed = {}
+    targets = []
+    for fa in fa_list:
+        targets.append({"mail": fa["mail"], "dn": fa["dn"], "kind": "ox"})
+        allowed = send_allowed.setdefault(fa["mail"], [])
+        for p in fa["members"]:
+            pair = [p["mail"], fa["mail"]]
+            if p["disabled"]:
+                send_deny["disabled_person"].append(pair)
+            else:
+                send_ok["ox"].append(pair)
+                allowed.append(p["mail"])
+    for fo in folder_list:
+        targets.append({"mail": fo["mail"], "dn": fo["dn"],
+                        "kind": "shared_folder"})
+        allowed = send_allowed.setdefault(fo["mail"], [])
+        candidates = {}
+        for _, _, who in fo["acl"]:
+            for q in who.get("members", [who]):
+                candidates[q["dn"]] = q
+        for p in candidates.values():
+            right, how = acl_right(p, fo)
+            if right is None:
+                continue
+            pair = [p["mail"], fo["mail"]]
+            if p["disabled"]:
+                send_deny["disabled_person"].append(pair)
+            elif RIGHTS.index(right) >= RIGHTS.index(SEND_MIN_RIGHT):
+                send_ok["acl_person" if how == "person" else
+                        "acl_group"].append(pair)
+                allowed.append(p["mail"])
+            elif right == "none":
+                send_deny["acl_none"].append(pair)
+            else:
+                send_deny["acl_low"].append(pair)
+
     manifest = {
         "base": BASE_DN, "domain": DOMAIN, "hash": hash_scheme,
         "scale": scale, "seed": seed,
@@ -267,6 +314,14 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
         "deny": {"ox_non_member": deny_ox, "acl_none": deny_acl_none,
                  "acl_nothing": deny_acl_nothing,
                  "disabled_person": deny_disabled},
+        # sending as a target with send_min_right = SEND_MIN_RIGHT:
+        # [person_mail, target_mail] pairs (acl_low: a right below it,
+        # e.g. read; acl_none: an explicit none), every target's entry,
+        # and per target address the people who may send as it
+        "send_min_right": SEND_MIN_RIGHT,
+        "send": {"grant": send_ok, "deny": send_deny},
+        "targets": targets,
+        "send_allowed": send_allowed,
     }
     return ldif, manifest
 

@@ -9,7 +9,7 @@ set -eu
 PACKAGES="build-essential autoconf automake libtool pkg-config
 dovecot-dev dovecot-core dovecot-imapd dovecot-pop3d dovecot-ldap
 slapd ldap-utils libldap-dev check python3 clang valgrind openssl
-libevent-dev postfix postfix-ldap dovecot-submissiond"
+libevent-dev postfix postfix-ldap libsasl2-modules dovecot-submissiond"
 
 # clang's libFuzzer and ASan/UBSan runtimes come in libclang-rt-N-dev, N
 # being clang's major version: 14 on Debian 12, 19 on Debian 13. N is read
