@@ -31,7 +31,7 @@
    up to 5 example= lines describing wrong replies. Exit status 2 on
    usage, protocol or connection errors (message on stderr).
 
-   Build: cc -O2 -Wall -o auth-load auth-load.c
+   Build: cc -O2 -Wall -o auth-load auth-load.c   (load-common.h beside it)
    Run:   auth-load -c SOCKET [-m MASTER_SOCKET] -f items.tsv [-k 64]
                     [-C 4] [-t 5] [-n 20000] [-o]
 */
@@ -40,25 +40,23 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
+
+#define LOAD_PROG "auth-load"
+#include "load-common.h"
 
 #define IN_SIZE (256 * 1024)
 #define OUT_INITIAL_SIZE (64 * 1024)
 #define CONNECT_TIMEOUT_SECS 60
 #define GRACE_SECS 60
 #define MAX_CONNS 256
-#define MAX_EXAMPLES 5
-#define EXAMPLE_SIZE 512
 
 struct item {
 	bool ok;
@@ -90,6 +88,7 @@ struct conn {
 
 static struct item *items;
 static unsigned int item_count;
+static size_t item_cap;
 
 /* clients first, then masters */
 static struct conn *conns, *clients, *masters;
@@ -107,38 +106,6 @@ static unsigned long next_id, next_item, inflight;
 static double t_end, last_done, elapsed;
 
 static unsigned long done_count, wrong_count, temp_count;
-static char examples[MAX_EXAMPLES][EXAMPLE_SIZE];
-static unsigned int example_count;
-
-static void die(const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list args;
-
-	fputs("auth-load: ", stderr);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	if ((p = realloc(p, size)) == NULL)
-		die("out of memory");
-	return p;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* --- items ----------------------------------------------------------- */
 
@@ -162,28 +129,10 @@ static void item_parse(struct item *it, char *line, const char *path)
 	it->tail_len = strlen(it->tail);
 }
 
-static void items_load(const char *path)
+static void item_add(char *line, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL;
-	size_t size = 0, cap = 0;
-
-	if (f == NULL)
-		die("%s: %s", path, strerror(errno));
-	while (getline(&line, &size, f) > 0) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0')
-			continue;
-		if (item_count == cap) {
-			cap = cap * 2 + 1024;
-			items = xrealloc(items, cap * sizeof(*items));
-		}
-		item_parse(&items[item_count++], line, path);
-	}
-	free(line);
-	fclose(f);
-	if (item_count == 0)
-		die("no items in %s", path);
+	items = grow(items, &item_cap, item_count, sizeof(*items));
+	item_parse(&items[item_count++], line, path);
 }
 
 /* --- connections ----------------------------------------------------- */
@@ -201,20 +150,7 @@ static char *out_reserve(struct conn *c, size_t len)
 /* conn_flush - write what is collected, as far as the socket takes it */
 static void conn_flush(struct conn *c)
 {
-	ssize_t n;
-
-	while (c->out_pos < c->out_len) {
-		n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos,
-			 MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0)
-			die("write to the auth server: %s", strerror(errno));
-		c->out_pos += (size_t)n;
-	}
-	c->out_pos = c->out_len = 0;
+	out_flush(c->fd, c->out, &c->out_pos, &c->out_len, "the auth server");
 }
 
 static void flush_all(void)
@@ -227,37 +163,33 @@ static void flush_all(void)
 
 static unsigned int handle_line(struct conn *c, const char *line);
 
+/* a conn_read() in progress */
+struct conn_lines {
+	struct conn *c;
+	unsigned int finished;
+};
+
+static void conn_line(void *ctx, char *line, size_t len)
+{
+	struct conn_lines *cl = ctx;
+
+	(void)len;
+	cl->finished += handle_line(cl->c, line);
+}
+
 /* conn_read - one read, then the complete lines in; returns the number
    of logins they finished */
 static unsigned int conn_read(struct conn *c)
 {
-	char *p, *end, *nl;
-	unsigned int finished = 0;
-	ssize_t n;
+	struct conn_lines cl = { c, 0 };
 
 	if (c->in_len == IN_SIZE)
 		die("a line from the auth server is longer than %d bytes",
 		    IN_SIZE);
-	n = read(c->fd, c->in + c->in_len, IN_SIZE - c->in_len);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		      errno == EINTR))
-		return 0;
-	if (n < 0)
-		die("read from the auth server: %s", strerror(errno));
-	if (n == 0)
+	if (in_read(c->fd, c->in, &c->in_len, IN_SIZE - c->in_len,
+		    "the auth server", conn_line, &cl) == 0)
 		die("the auth server closed a connection");
-	c->in_len += (size_t)n;
-
-	p = c->in;
-	end = c->in + c->in_len;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		*nl = '\0';
-		finished += handle_line(c, p);
-		p = nl + 1;
-	}
-	c->in_len = (size_t)(end - p);
-	memmove(c->in, p, c->in_len);
-	return finished;
+	return cl.finished;
 }
 
 static void conn_connect(struct conn *c, const char *path)
@@ -427,12 +359,9 @@ static void wrong(const struct request *r, const char *line)
 	wrong_count++;
 	if (strstr(line, "temp_fail") != NULL || strstr(line, "\ttemp") != NULL)
 		temp_count++;
-	if (example_count == MAX_EXAMPLES)
-		return;
-	snprintf(examples[example_count++], EXAMPLE_SIZE,
-		 "%s: expected %s user=%s, got %.200s", it->label,
-		 it->ok ? "OK" : "FAIL", it->user == NULL ? "None" : it->user,
-		 line);
+	example_add("%s: expected %s user=%s, got %.200s", it->label,
+		    it->ok ? "OK" : "FAIL", it->user == NULL ? "None" : it->user,
+		    line);
 }
 
 /* request_of - the request a reply is for: the id after the command,
@@ -569,40 +498,17 @@ static void run(double seconds)
 	elapsed = last_done - start > 1e-6 ? last_done - start : 1e-6;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* percentile - as bench.py's: sorted[min(n - 1, int(n * q))] */
-static double percentile(const double *sorted, unsigned long n, double q)
-{
-	unsigned long i;
-
-	if (n == 0)
-		return 0;
-	i = (unsigned long)(n * q);
-	return sorted[i < n - 1 ? i : n - 1];
-}
-
 static void print_results(void)
 {
-	struct rusage ru;
-	unsigned int i;
+	double cpu_s = cpu_seconds();
 
-	getrusage(RUSAGE_SELF, &ru);
-	qsort(latencies, done_count, sizeof(double), cmp_double);
+	sort_doubles(latencies, done_count);
 	printf("done=%lu\nelapsed=%.6f\nwrong=%lu\ntemp=%lu\n"
 	       "p50_ms=%.4f\np99_ms=%.4f\ncpu_s=%.4f\n", done_count,
 	       elapsed, wrong_count, temp_count,
 	       percentile(latencies, done_count, 0.5) * 1000,
-	       percentile(latencies, done_count, 0.99) * 1000,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6);
-	for (i = 0; i < example_count; i++)
-		printf("example=%s\n", examples[i]);
+	       percentile(latencies, done_count, 0.99) * 1000, cpu_s);
+	examples_print();
 }
 
 static void usage(void)
@@ -635,7 +541,7 @@ int main(int argc, char **argv)
 	if (client_path == NULL || file == NULL || optind != argc ||
 	    concurrency == 0 || n_clients == 0 || n_clients > MAX_CONNS)
 		usage();
-	items_load(file);
+	items_read(file, item_add);
 	conns_open(client_path, master_path);
 	requests_reserve(max_logins < 65536 ? max_logins : 65536);
 	run(seconds);

@@ -221,6 +221,20 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
             return max(theirs.values(), key=RIGHTS.index), "group"
         return None, None
 
+    def acl_holders(folder):
+        """(person, right, how) for every person the folder's ACL gives a
+        right (acl_right), in the order they are first named: only people
+        named in the ACL or in a group it names can have one; everybody
+        else has none."""
+        candidates = {}
+        for _, _, who in folder["acl"]:
+            for q in who.get("members", [who]):
+                candidates[q["dn"]] = q
+        for p in candidates.values():
+            right, how = acl_right(p, folder)
+            if right is not None:
+                yield p, right, how
+
     ok_ox, ok_acl_person, ok_acl_group = [], [], []
     deny_ox, deny_acl_none, deny_acl_nothing, deny_disabled = [], [], [], []
     for fa in fa_list:
@@ -232,16 +246,9 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
             if p["dn"] not in member_dns:
                 deny_ox.append([p["mail"], fa["mail"]])
     for fo in folder_list:
-        # only people named in the ACL or in a group it names can have a
-        # right; everybody else has none (checked below on a sample)
-        candidates = {}
-        for _, _, who in fo["acl"]:
-            for q in who.get("members", [who]):
-                candidates[q["dn"]] = q
-        for p in candidates.values():
-            right, how = acl_right(p, fo)
-            if right is None:
-                continue
+        # everybody but the ACL's holders has no right (checked below on a
+        # sample)
+        for p, right, how in acl_holders(fo):
             pair = [p["mail"], fo["mail"]]
             if p["disabled"]:
                 deny_disabled.append(pair)
@@ -278,14 +285,7 @@ def generate(scale=1, seed=1, hash_scheme="ssha", people=None, fas=None,
         targets.append({"mail": fo["mail"], "dn": fo["dn"],
                         "kind": "shared_folder"})
         allowed = send_allowed.setdefault(fo["mail"], [])
-        candidates = {}
-        for _, _, who in fo["acl"]:
-            for q in who.get("members", [who]):
-                candidates[q["dn"]] = q
-        for p in candidates.values():
-            right, how = acl_right(p, fo)
-            if right is None:
-                continue
+        for p, right, how in acl_holders(fo):
             pair = [p["mail"], fo["mail"]]
             if p["disabled"]:
                 send_deny["disabled_person"].append(pair)

@@ -74,7 +74,6 @@ ratios the median of each round's own ratio (as bench.py's K=64
 comparison).
 """
 
-import atexit
 import hashlib
 import os
 import random
@@ -114,21 +113,6 @@ LABELS = {
     "b2": "B2 ldap map, uniqueMember deref",
     "none": "Postfix alone, no sender check",
 }
-
-_LIVE = []
-
-
-def _cleanup_all():
-    for obj in list(_LIVE):
-        try:
-            obj.stop()
-        except Exception as e:  # keep stopping the others
-            print("policy_bench: stopping %r failed: %s" % (obj, e),
-                  file=sys.stderr)
-
-
-atexit.register(_cleanup_all)
-
 
 def _pid_alive(pid):
     try:
@@ -178,14 +162,6 @@ def _cpu_delta(before, after):
     return sum(v - before.get(p, 0.0) for p, v in after.items())
 
 
-def _tail(path, n=30):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError:
-        return ""
-
-
 def file_id(path):
     """sha256 prefix and mtime of a binary (it may be rebuilt meanwhile)."""
     try:
@@ -199,10 +175,12 @@ def file_id(path):
 
 # --- Postfix -----------------------------------------------------------------
 
-class Postfix:
+class Postfix(harness._Server):
     """A private Postfix 3.x: `postfix -c DIR/conf start`, one smtpd
     service per entry of `services` {name: [(param, value), ...]} on its
-    own free 127.0.0.1 port (.ports[name]), main.cf settings `main`."""
+    own free 127.0.0.1 port (.ports[name]), main.cf settings `main`.
+    harness._Server: stopped at exit if still running (harness._LIVE),
+    log_text() (the maillog)."""
 
     def __init__(self, tmpdir, services, main):
         self.tmpdir = tmpdir
@@ -301,12 +279,13 @@ class Postfix:
         r = self._postfix("check")
         if r.returncode != 0:
             raise RuntimeError("postfix check (%s): %s\n%s" % (
-                self.conf, r.stdout, _tail(self.log_path)))
-        _LIVE.append(self)
+                self.conf, r.stdout, harness._tail(self.log_path, 30)))
+        harness._LIVE.append(self)
         r = self._postfix("start")
         if r.returncode != 0:
             raise RuntimeError("postfix start (%s) exited %d: %s\n%s" % (
-                self.conf, r.returncode, r.stdout, _tail(self.log_path)))
+                self.conf, r.returncode, r.stdout,
+                harness._tail(self.log_path, 30)))
         pid_file = os.path.join(self.queue, "pid", "master.pid")
         deadline = time.monotonic() + 30
         while True:
@@ -322,7 +301,7 @@ class Postfix:
                 raise RuntimeError("Postfix in %s not listening on %s "
                                    "after 30 s\n%s" % (
                                        self.conf, self.ports,
-                                       _tail(self.log_path)))
+                                       harness._tail(self.log_path, 30)))
             time.sleep(0.1)
 
     def pids(self):
@@ -332,8 +311,8 @@ class Postfix:
         return [self.master_pid] + _children(self.master_pid)
 
     def stop(self):
-        if self in _LIVE:
-            _LIVE.remove(self)
+        if self in harness._LIVE:
+            harness._LIVE.remove(self)
         if not self.master_pid:
             return
         kids = _children(self.master_pid)
@@ -349,19 +328,14 @@ class Postfix:
                     pass
         self.master_pid = None
 
-    def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
 
 # --- functional-policy -------------------------------------------------------
 
-class PolicyDaemon:
+class PolicyDaemon(harness._Server):
     """functional-policy -c CONF -s SOCKET -m 0666 -l LOG, started and
-    stopped (SIGTERM, then SIGKILL) by its PID."""
+    stopped (SIGTERM, then SIGKILL) by its PID. harness._Server: started
+    in its own session, stopped at exit if still running (harness._LIVE),
+    log_text() (the -l log)."""
 
     def __init__(self, binary, tmpdir, name, conf_text):
         self.binary, self.name = binary, name
@@ -382,18 +356,15 @@ class PolicyDaemon:
     def start(self, timeout=30):
         argv = [self.binary, "-c", self.conf, "-s", self.sock, "-m", "0666",
                 "-l", self.log_path]
-        with open(self.out_path, "ab") as out:
-            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
-        _LIVE.append(self)
+        self._spawn(argv, self.out_path)
         deadline = time.monotonic() + timeout
         while True:
             if self.proc.poll() is not None:
                 raise RuntimeError(
                     "%s exited %s at startup (%s)\nstdout/stderr: %s\nlog: %s"
                     % (" ".join(argv), self.proc.returncode, self.name,
-                       _tail(self.out_path), _tail(self.log_path)))
+                       harness._tail(self.out_path, 30),
+                       harness._tail(self.log_path, 30)))
             if os.path.exists(self.sock):
                 try:
                     with socket.socket(socket.AF_UNIX) as s:
@@ -411,14 +382,14 @@ class PolicyDaemon:
             if time.monotonic() > deadline:
                 raise RuntimeError("%s: no socket %s after %d s\n%s" % (
                     " ".join(argv), self.sock, timeout,
-                    _tail(self.log_path)))
+                    harness._tail(self.log_path, 30)))
             time.sleep(0.05)
 
     def stop(self):
         """SIGTERM; notes how it ended (the interface: exit 0, socket
         removed)."""
-        if self in _LIVE:
-            _LIVE.remove(self)
+        if self in harness._LIVE:
+            harness._LIVE.remove(self)
         if self.proc is None:
             return
         if self.proc.poll() is not None:
@@ -426,7 +397,8 @@ class PolicyDaemon:
                 self.exit_note = ("had exited (status %s) before the end of "
                                   "the row; log: %s" % (
                                       self.proc.returncode,
-                                      _tail(self.log_path, 5).strip()))
+                                      harness._tail(self.log_path,
+                                                    5).strip()))
             return
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -445,13 +417,6 @@ class PolicyDaemon:
     def cpu(self):
         st = _stat(self.proc.pid) if self.proc else None
         return st[2] if st else 0.0
-
-    def log_text(self):
-        try:
-            with open(self.log_path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
 
 
 # --- LDAP map configs --------------------------------------------------------
@@ -712,7 +677,7 @@ class PolicyRow:
         if r.returncode != 0:
             raise RuntimeError("smtp-load failed (exit %d): %s\nmaillog: %s"
                                % (r.returncode, r.stderr.strip(),
-                                  _tail(self.pf.log_path, 10)))
+                                  harness._tail(self.pf.log_path, 10)))
         st = dict(examples=[], classes={})
         for line in r.stdout.splitlines():
             name, _, val = line.partition("=")

@@ -41,7 +41,7 @@
    connection errors (message on stderr), e.g. when smtpd closes a
    connection.
 
-   Build: cc -O2 -Wall -o smtp-load smtp-load.c
+   Build: cc -O2 -Wall -o smtp-load smtp-load.c   (load-common.h beside it)
    Run:   smtp-load -p PORT -f items.tsv [-H 127.0.0.1] [-C 64] [-t 5]
                     [-n 20000] [-o]
 */
@@ -58,19 +58,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
+
+#define LOAD_PROG "smtp-load"
+#include "load-common.h"
 
 #define IN_SIZE (64 * 1024)
 #define OUT_SIZE (4 * 1024)
 #define MAX_CONNS 1024
 #define SETUP_SECS 60
 #define GRACE_SECS 60
-#define MAX_EXAMPLES 5
-#define EXAMPLE_SIZE 512
 #define MAX_ADDR 900		/* person / sender length */
 
 struct item {
@@ -84,7 +83,8 @@ struct item {
 struct class {
 	const char *label;
 	double *lat;
-	unsigned long n, cap;
+	unsigned long n;
+	size_t cap;
 };
 static struct class classes[MAX_CLASSES];
 static unsigned int class_count;
@@ -115,6 +115,7 @@ struct conn {
 
 static struct item *items;
 static unsigned int item_count;
+static size_t item_cap;
 static struct conn *conns;
 static unsigned int n_conns = 64;
 static unsigned long max_decisions = 20000;
@@ -126,38 +127,6 @@ static double t_end, t_start, last_done;
 static double *latencies;
 static unsigned long done_count, accepted_count, refused_count;
 static unsigned long wrong_count, temp_count;
-static char examples[MAX_EXAMPLES][EXAMPLE_SIZE];
-static unsigned int example_count;
-
-static void die(const char *fmt, ...)
-	__attribute__((noreturn, format(printf, 1, 2)));
-
-static void die(const char *fmt, ...)
-{
-	va_list args;
-
-	fputs("smtp-load: ", stderr);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	fputc('\n', stderr);
-	exit(2);
-}
-
-static void *xrealloc(void *p, size_t size)
-{
-	if ((p = realloc(p, size)) == NULL)
-		die("out of memory");
-	return p;
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* --- items ----------------------------------------------------------- */
 
@@ -175,77 +144,44 @@ static bool addr_ok(const char *s)
 	return true;
 }
 
-static void items_load(const char *path)
+static void item_add(char *line, const char *path)
 {
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *fields[4], *p;
-	size_t size = 0, cap = 0;
+	char *fields[4], *p = line;
 	unsigned int i;
 	struct item *it;
 
-	if (f == NULL)
-		die("%s: %s", path, strerror(errno));
-	while (getline(&line, &size, f) > 0) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0')
-			continue;
-		p = line;
-		for (i = 0; i < 4; i++)
-			fields[i] = strsep(&p, "\t");
-		if (fields[3] == NULL || p != NULL ||
-		    (strcmp(fields[0], "0") != 0 &&
-		     strcmp(fields[0], "1") != 0) ||
-		    !addr_ok(fields[1]) || !addr_ok(fields[2]))
-			die("%s: not ok<TAB>person<TAB>sender<TAB>label: "
-			    "%.200s", path, line);
-		if (item_count == cap) {
-			cap = cap * 2 + 1024;
-			items = xrealloc(items, cap * sizeof(*items));
-		}
-		it = &items[item_count++];
-		it->ok = fields[0][0] == '1';
-		it->person = strdup(fields[1]);
-		it->sender = strdup(fields[2]);
-		it->label = strdup(fields[3]);
-		if (it->person == NULL || it->sender == NULL ||
-		    it->label == NULL)
-			die("out of memory");
-		for (i = 0; i < class_count; i++) {
-			if (strcmp(classes[i].label, it->label) == 0)
-				break;
-		}
-		if (i == class_count) {
-			if (class_count == MAX_CLASSES)
-				die("more than %d labels in %s", MAX_CLASSES,
-				    path);
-			classes[class_count++].label = it->label;
-		}
-		it->class = i;
+	for (i = 0; i < 4; i++)
+		fields[i] = strsep(&p, "\t");
+	if (fields[3] == NULL || p != NULL ||
+	    (strcmp(fields[0], "0") != 0 && strcmp(fields[0], "1") != 0) ||
+	    !addr_ok(fields[1]) || !addr_ok(fields[2]))
+		die("%s: not ok<TAB>person<TAB>sender<TAB>label: %.200s",
+		    path, line);
+	items = grow(items, &item_cap, item_count, sizeof(*items));
+	it = &items[item_count++];
+	it->ok = fields[0][0] == '1';
+	it->person = strdup(fields[1]);
+	it->sender = strdup(fields[2]);
+	it->label = strdup(fields[3]);
+	if (it->person == NULL || it->sender == NULL || it->label == NULL)
+		die("out of memory");
+	for (i = 0; i < class_count; i++) {
+		if (strcmp(classes[i].label, it->label) == 0)
+			break;
 	}
-	free(line);
-	fclose(f);
-	if (item_count == 0)
-		die("no items in %s", path);
+	if (i == class_count) {
+		if (class_count == MAX_CLASSES)
+			die("more than %d labels in %s", MAX_CLASSES, path);
+		classes[class_count++].label = it->label;
+	}
+	it->class = i;
 }
 
 /* --- connections ----------------------------------------------------- */
 
 static void conn_flush(struct conn *c)
 {
-	ssize_t n;
-
-	while (c->out_pos < c->out_len) {
-		n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos,
-			 MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return;
-		if (n < 0)
-			die("write to smtpd: %s", strerror(errno));
-		c->out_pos += (size_t)n;
-	}
-	c->out_pos = c->out_len = 0;
+	out_flush(c->fd, c->out, &c->out_pos, &c->out_len, "smtpd");
 }
 
 static void conn_printf(struct conn *c, const char *fmt, ...)
@@ -313,11 +249,8 @@ static void wrong(const struct conn *c, const char *reply)
 	const struct item *it = &items[c->item];
 
 	wrong_count++;
-	if (example_count == MAX_EXAMPLES)
-		return;
-	snprintf(examples[example_count++], EXAMPLE_SIZE,
-		 "%s: %s as %s: expected %s, got %.200s", it->label,
-		 it->person, it->sender, it->ok ? "accept" : "refuse", reply);
+	example_add("%s: %s as %s: expected %s, got %.200s", it->label,
+		    it->person, it->sender, it->ok ? "accept" : "refuse", reply);
 }
 
 static void decided(struct conn *c, int code, const char *reply)
@@ -327,10 +260,7 @@ static void decided(struct conn *c, int code, const char *reply)
 	double t = now();
 
 	latencies[done_count++] = t - c->mail_sent;
-	if (cl->n == cl->cap) {
-		cl->cap = cl->cap * 2 + 1024;
-		cl->lat = xrealloc(cl->lat, cl->cap * sizeof(double));
-	}
+	cl->lat = grow(cl->lat, &cl->cap, cl->n, sizeof(double));
 	cl->lat[cl->n++] = t - c->mail_sent;
 	last_done = t;
 	inflight--;
@@ -390,45 +320,32 @@ static void reply(struct conn *c, int code, const char *line)
 	}
 }
 
+/* reply_line - one reply line (its '\n' cut off, len bytes) on c */
+static void reply_line(void *ctx, char *p, size_t len)
+{
+	struct conn *c = ctx;
+	int code;
+
+	if (len > 0 && p[len - 1] == '\r')
+		p[len - 1] = '\0';
+	if (strlen(p) < 3 || p[0] < '1' || p[0] > '5' ||
+	    p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' ||
+	    (p[3] != '\0' && p[3] != ' ' && p[3] != '-'))
+		die("not an SMTP reply line: %.200s", p);
+	code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
+	if (p[3] != '-')
+		reply(c, code, p);
+}
+
 /* conn_read - one read; handles the complete reply lines */
 static void conn_read(struct conn *c)
 {
-	char *p, *end, *nl;
-	ssize_t n;
-	int code;
-
 	if (c->in_len == IN_SIZE)
 		die("a reply line is longer than %d bytes", IN_SIZE);
-	n = read(c->fd, c->in + c->in_len, IN_SIZE - c->in_len - 1);
-	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
-		      errno == EINTR))
-		return;
-	if (n < 0)
-		die("read from smtpd: %s", strerror(errno));
-	if (n == 0) {
-		if (c->state == S_QUIT)
-			return;
+	if (in_read(c->fd, c->in, &c->in_len, IN_SIZE - c->in_len - 1,
+		    "smtpd", reply_line, c) == 0 && c->state != S_QUIT)
 		die("smtpd closed a connection (state %d, last reply: %s)",
 		    c->state, c->last_reply);
-	}
-	c->in_len += (size_t)n;
-	p = c->in;
-	end = c->in + c->in_len;
-	while ((nl = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-		*nl = '\0';
-		if (nl > p && nl[-1] == '\r')
-			nl[-1] = '\0';
-		if (strlen(p) < 3 || p[0] < '1' || p[0] > '5' ||
-		    p[1] < '0' || p[1] > '9' || p[2] < '0' || p[2] > '9' ||
-		    (p[3] != '\0' && p[3] != ' ' && p[3] != '-'))
-			die("not an SMTP reply line: %.200s", p);
-		code = (p[0] - '0') * 100 + (p[1] - '0') * 10 + (p[2] - '0');
-		if (p[3] != '-')
-			reply(c, code, p);
-		p = nl + 1;
-	}
-	c->in_len = (size_t)(end - p);
-	memmove(c->in, p, c->in_len);
 }
 
 /* --- main loop and results ------------------------------------------- */
@@ -494,24 +411,6 @@ static double run(const char *host, int port, double seconds)
 	return t_start - setup_start;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* percentile - as bench.py's: sorted[min(n - 1, int(n * q))] */
-static double percentile(const double *sorted, unsigned long n, double q)
-{
-	unsigned long i;
-
-	if (n == 0)
-		return 0;
-	i = (unsigned long)(n * q);
-	return sorted[i < n - 1 ? i : n - 1];
-}
-
 static void usage(void)
 {
 	fprintf(stderr, "usage: smtp-load -p port -f items.tsv [-H host] "
@@ -522,8 +421,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *host = "127.0.0.1", *file = NULL;
-	double seconds = 5, setup_s, elapsed;
-	struct rusage ru;
+	double seconds = 5, setup_s, elapsed, cpu_s;
 	unsigned int i;
 	int opt, port = 0;
 
@@ -543,33 +441,31 @@ int main(int argc, char **argv)
 	    n_conns == 0 || n_conns > MAX_CONNS || max_decisions == 0 ||
 	    seconds <= 0)
 		usage();
-	items_load(file);
+	items_read(file, item_add);
 	conns = calloc(n_conns, sizeof(*conns));
 	latencies = calloc(max_decisions, sizeof(*latencies));
 	if (conns == NULL || latencies == NULL)
 		die("out of memory");
 	setup_s = run(host, port, seconds);
 	elapsed = last_done - t_start > 1e-6 ? last_done - t_start : 1e-6;
-	getrusage(RUSAGE_SELF, &ru);
-	qsort(latencies, done_count, sizeof(double), cmp_double);
+	cpu_s = cpu_seconds();
+	sort_doubles(latencies, done_count);
 	printf("done=%lu\nelapsed=%.6f\naccepted=%lu\nrefused=%lu\n"
 	       "wrong=%lu\ntemp=%lu\np50_ms=%.4f\np99_ms=%.4f\nmax_ms=%.4f\n"
 	       "cpu_s=%.4f\nsetup_s=%.4f\n", done_count, elapsed,
 	       accepted_count, refused_count, wrong_count, temp_count,
 	       percentile(latencies, done_count, 0.5) * 1000,
 	       percentile(latencies, done_count, 0.99) * 1000,
-	       done_count ? latencies[done_count - 1] * 1000 : 0,
-	       ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, setup_s);
+	       done_count ? latencies[done_count - 1] * 1000 : 0, cpu_s,
+	       setup_s);
 	for (i = 0; i < class_count; i++) {
 		struct class *cl = &classes[i];
 
-		qsort(cl->lat, cl->n, sizeof(double), cmp_double);
+		sort_doubles(cl->lat, cl->n);
 		printf("class=%s %lu %.4f %.4f\n", cl->label, cl->n,
 		       percentile(cl->lat, cl->n, 0.5) * 1000,
 		       percentile(cl->lat, cl->n, 0.99) * 1000);
 	}
-	for (i = 0; i < example_count; i++)
-		printf("example=%s\n", examples[i]);
+	examples_print();
 	return 0;
 }
