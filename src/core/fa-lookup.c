@@ -75,6 +75,8 @@ struct fa_lookup {
 	/* fa_lookup_send_as(): the target first; the person only if it is
 	   a functional account; send_min_right decides */
 	bool send_as;
+	/* send-as: the sender without its address extension was tried */
+	bool sender_base_tried;
 	/* monotonic msecs by which the login must be decided */
 	long long deadline_msecs;
 
@@ -122,6 +124,7 @@ struct fa_lookup {
 
 static void fa_lookup_continue(struct fa_lookup *lookup);
 static void fa_lookup_start_person(struct fa_lookup *lookup);
+static void fa_lookup_start_target(struct fa_lookup *lookup);
 
 const char *fa_status_name(enum fa_status status)
 {
@@ -1003,10 +1006,45 @@ static void person_next_step(struct fa_lookup *lookup)
 					 bind_callback, lookup);
 }
 
+/* fa_sender_base - "info+tag@example.com" without its extension (from
+   the first recipient_delimiter character in the local part, as Postfix
+   finds the owner of an address), or NULL if it has none */
+static const char *fa_sender_base(struct fa_lookup *lookup, const char *sender)
+{
+	const char *delimiters = lookup->ctx->set->recipient_delimiter;
+	const char *at = strrchr(sender, '@');
+	size_t local_len = at != NULL ? (size_t)(at - sender) : strlen(sender);
+	size_t pos;
+
+	if (delimiters[0] == '\0' || local_len == 0)
+		return NULL;
+	pos = strcspn(sender, delimiters);
+	if (pos == 0 || pos >= local_len)
+		return NULL;
+	return arena_printf(&lookup->arena, "%.*s%s", (int)pos, sender,
+			    at != NULL ? at : "");
+}
+
 /* fa_lookup_schedule - start whatever the answers so far allow */
 static void fa_lookup_schedule(struct fa_lookup *lookup)
 {
 	bool person_ok;
+	const char *base;
+
+	if (lookup->send_as && lookup->target_state == FA_STEP_DONE &&
+	    lookup->target_count == 0 && !lookup->sender_base_tried) {
+		/* info+tag@ is info@'s address: decide on the account */
+		lookup->sender_base_tried = true;
+		base = fa_sender_base(lookup, lookup->request.target);
+		if (base != NULL) {
+			fa_trace(lookup, "sender without its extension "
+				 "(recipient_delimiter): \"%s\"", base);
+			lookup->request.target = base;
+			lookup->target_state = FA_STEP_IDLE;
+			fa_lookup_start_target(lookup);
+			return;
+		}
+	}
 
 	if (lookup->send_as && lookup->person_state == FA_STEP_IDLE &&
 	    lookup->target_state == FA_STEP_DONE && lookup->target_count > 0)

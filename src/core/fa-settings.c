@@ -93,6 +93,7 @@ static const struct fa_setting_def fa_setting_defs[] = {
 	DEF(FA_SET_BOOL, plain_logins, "no"),
 	DEF(FA_SET_STR, smtp_services, "smtp submission"),
 	DEF(FA_SET_BOOL, smtp_functional_logins, "no"),
+	DEF(FA_SET_STR, recipient_delimiter, "+"),
 
 	DEF(FA_SET_STR, userdb_home, "/var/vmail/%d/%n"),
 	DEF(FA_SET_STR, userdb_mail, ""),
@@ -464,6 +465,11 @@ static int fa_settings_finish(struct fa_settings *set, const char **error_r)
 	    fa_check_userdb_template(set, "userdb_mail", set->userdb_mail,
 				     error_r) < 0)
 		return -1;
+	if (strpbrk(set->recipient_delimiter, "@ \t") != NULL) {
+		*error_r = "recipient_delimiter: '@' and spaces cannot be "
+			"delimiters";
+		return -1;
+	}
 	return fa_check_separators(set, error_r);
 }
 

@@ -96,6 +96,10 @@ struct fa_settings {
 	   at least send_min_right as well as min_right)? no: refused, so that
 	   Postfix's sasl_username is always the person */
 	bool smtp_functional_logins;
+	/* characters that start an address extension (Postfix's
+	   recipient_delimiter): send-as decides on info+tag@ as on info@;
+	   empty: extensions are not stripped */
+	const char *recipient_delimiter;
 
 	/* userdb templates: %u/%n/%d = the target's mailbox name */
 	const char *userdb_home;

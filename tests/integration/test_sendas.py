@@ -309,6 +309,16 @@ class SendAsTest(_PostfixCase):
         self.assertGranted("alice", "info@example.com", right="all",
                            rule_words=("uniqueMember",))
 
+    def test_address_extension_is_the_account(self):
+        # info+orders@ is info@'s address (recipient_delimiter = +, the
+        # default): decided as info@, not left to the site's checks
+        mark = self.policy.log_size()
+        self.assertAccepted(self.send_as("alice", "info+orders@example.com"))
+        log = self.policy_log_since(
+            mark, lambda t: grant_lines(t, "info@example.com"))
+        self.assertEqual(len(grant_lines(log, "info@example.com")), 1, log)
+        self.assertRefused("bob", "info+orders@example.com")
+
     def test_acl_levels_against_default_send_min_right_append(self):
         for level in RIGHT_LEVELS:
             account = "level-%s@example.com" % level

@@ -1234,6 +1234,43 @@ START_TEST(test_send_as_an_ordinary_address_asks_only_for_the_target)
 }
 END_TEST
 
+/* info+orders@ is info@'s address (Postfix's recipient_delimiter): it is
+   decided on as info@, and an ordinary address with an extension costs one
+   more search, not a refusal */
+START_TEST(test_send_as_an_address_extension_is_the_account)
+{
+	struct fake_rule rules[] = {
+		FIND_TARGET("info+orders@example.com"),
+		FIND_TARGET("info@example.com", ONE(info_entry)),
+		FIND_TARGET("bob+x@example.com"),
+		FIND_TARGET("bob@example.com"),
+		FIND_TARGET("+info@example.com"),
+		FIND_PERSON("carol", ONE(carol_entry)),
+		FIND_GROUPS(NULL),
+	};
+	struct outcome *o;
+
+	SCRIPT(rules);
+	start_context(_i == 0 ? "" : "recipient_delimiter =\n");
+	o = send_as("carol", "info+orders@example.com");
+	if (_i == 0) {
+		/* carol is no member of info */
+		ck_assert_status(o, FA_DENIED);
+		ck_assert_str_eq(o->target_name, "info@example.com");
+		ck_assert_uint_eq(searches_below(ACCOUNTS), 2);
+	} else {
+		ck_assert_status(o, FA_UNKNOWN_TARGET);
+		ck_assert_uint_eq(searches_below(ACCOUNTS), 1);
+		ck_assert_uint_eq(searches_below(PEOPLE), 0);
+	}
+	o = send_as("carol", "bob+x@example.com");
+	ck_assert_status(o, FA_UNKNOWN_TARGET);
+	o = send_as("carol", "+info@example.com");
+	ck_assert_status(o, FA_UNKNOWN_TARGET);
+	finish();
+}
+END_TEST
+
 START_TEST(test_send_as_a_member_is_granted_without_a_bind)
 {
 	struct fake_rule rules[] = {
@@ -1973,6 +2010,7 @@ static Suite *lookup_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_send_as_an_ordinary_address_asks_only_for_the_target);
 	tcase_add_test(tc, test_send_as_a_member_is_granted_without_a_bind);
+	tcase_add_loop_test(tc, test_send_as_an_address_extension_is_the_account, 0, 2);
 	tcase_add_loop_test(tc, test_send_as_needs_send_min_right, 0, 2);
 	tcase_add_loop_test(tc, test_a_sending_login_needs_min_right_and_send_min_right, 0, 2);
 	tcase_add_loop_test(tc, test_send_as_directory_trouble_is_a_temporary_failure, 0, 2);

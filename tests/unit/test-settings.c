@@ -141,6 +141,11 @@ START_TEST(test_smtp_services_are_matched_word_by_word)
 	ck_assert(set->smtp_functional_logins);
 	ck_assert_int_eq(set->send_min_right, ACL_RIGHT_WRITE);
 	parse_fails(REQUIRED "send_min_right = sending\n", "send_min_right");
+	parse_ok(REQUIRED);
+	ck_assert_str_eq(set->recipient_delimiter, "+");
+	parse_ok(REQUIRED "recipient_delimiter = +-\n");
+	ck_assert_str_eq(set->recipient_delimiter, "+-");
+	parse_fails(REQUIRED "recipient_delimiter = +@\n", "recipient_delimiter");
 }
 END_TEST
 
