@@ -52,44 +52,43 @@ static void usage(void)
 	exit(64);
 }
 
-static void explain_send_as(struct explain_state *state,
-			    const struct fa_result *result)
+/* explain_policy_answer - what functional-policy answers Postfix */
+static void explain_policy_answer(const struct explain_state *state,
+				  enum fa_status status)
 {
 	struct policy_request request = { .sender = state->sender };
 	struct arena arena;
 	const char *answer;
 
-	switch (result->status) {
-	case FA_GRANTED:
+	arena_init(&arena, 256);
+	answer = policy_answer(&arena, &request, status);
+	printf("policy answer: %.*s\n", (int)strcspn(answer, "\n"), answer);
+	arena_free(&arena);
+}
+
+static void explain_granted(const struct explain_state *state,
+			    const struct fa_result *result)
+{
+	if (state->sender != NULL) {
 		printf("SEND-AS GRANTED by %s, right %s (send_min_right is "
 		       "met)\n", result->decision.rule,
 		       acl_right_name(result->decision.right));
-		state->exit_code = 0;
-		break;
-	case FA_UNKNOWN_TARGET:
-		printf("NOT A FUNCTIONAL ACCOUNT: %s; the site's own sender "
-		       "checks decide\n", result->reason);
-		state->exit_code = 3;
-		break;
-	case FA_TEMPFAIL:
-		printf("TEMPORARY FAILURE: %s\n", result->reason);
-		state->exit_code = 2;
-		break;
-	default:
-		printf("SEND-AS DENIED: %s\n", result->reason);
-		state->exit_code = 1;
-		break;
+	} else if (result->decision.rule == NULL) {
+		/* an ordinary login (plain_logins): no account, no rule */
+		printf("GRANTED as an ordinary login of %s, provided the "
+		       "password bind succeeds\n", result->person_name);
+	} else {
+		printf("GRANTED by %s, right %s (IMAP rights %s), provided "
+		       "the password bind succeeds\n", result->decision.rule,
+		       acl_right_name(result->decision.right),
+		       acl_right_imap_rights(result->decision.right));
 	}
-	arena_init(&arena, 256);
-	answer = policy_answer(&arena, &request, result->status);
-	printf("policy answer: %.*s\n", (int)strcspn(answer, "\n"), answer);
-	arena_free(&arena);
-	state->done = true;
 }
 
 static void explain_callback(const struct fa_result *result, void *context)
 {
 	struct explain_state *state = context;
+	bool send_as = state->sender != NULL;
 	unsigned int i;
 
 	for (i = 0; i < result->trace_count; i++)
@@ -103,35 +102,23 @@ static void explain_callback(const struct fa_result *result, void *context)
 		       result->quota_mb != NULL ? ", quota " : "",
 		       result->quota_mb != NULL ? result->quota_mb : "",
 		       result->quota_mb != NULL ? " MB" : "");
-	if (state->sender != NULL) {
-		explain_send_as(state, result);
-		return;
-	}
-	switch (result->status) {
-	case FA_GRANTED:
-		if (result->decision.rule == NULL) {
-			/* an ordinary login (plain_logins): no account, no rule */
-			printf("GRANTED as an ordinary login of %s, provided "
-			       "the password bind succeeds\n",
-			       result->person_name);
-		} else {
-			printf("GRANTED by %s, right %s (IMAP rights %s), "
-			       "provided the password bind succeeds\n",
-			       result->decision.rule,
-			       acl_right_name(result->decision.right),
-			       acl_right_imap_rights(result->decision.right));
-		}
+	if (result->status == FA_GRANTED) {
+		explain_granted(state, result);
 		state->exit_code = 0;
-		break;
-	case FA_TEMPFAIL:
+	} else if (result->status == FA_UNKNOWN_TARGET && send_as) {
+		printf("NOT A FUNCTIONAL ACCOUNT: %s; the site's own sender "
+		       "checks decide\n", result->reason);
+		state->exit_code = 3;
+	} else if (result->status == FA_TEMPFAIL) {
 		printf("TEMPORARY FAILURE: %s\n", result->reason);
 		state->exit_code = 2;
-		break;
-	default:
-		printf("DENIED: %s\n", result->reason);
+	} else {
+		printf("%sDENIED: %s\n", send_as ? "SEND-AS " : "",
+		       result->reason);
 		state->exit_code = 1;
-		break;
 	}
+	if (send_as)
+		explain_policy_answer(state, result->status);
 	state->done = true;
 }
 
