@@ -203,6 +203,13 @@ def wait_request_log(server, since, tag, last, timeout=PATIENCE):
 _ports_given = set()
 
 
+def write_file(path, text, mode=0o644):
+    """Write text to path and give it mode (whatever the umask)."""
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+
+
 def require_module():
     """Skip the test (class) unless the module is installed; with
     FA_REQUIRE_MODULE=1 a missing module is a failure instead."""
@@ -751,9 +758,7 @@ class Dovecot(_Server):
                       lambda m: self.subst.get(m.group(1), m.group(0)), text)
 
     def _write(self, path, text, mode=0o644):
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
+        write_file(path, text, mode)
         ids = _user_ids("dovecot")   # auth runs as default_internal_user
         if ids and mode & 0o040:
             os.chown(path, 0, ids[1])

@@ -191,11 +191,7 @@ class Postfix(harness._Server):
     def __repr__(self):
         return "Postfix(smtp=%d, %s)" % (self.port, self.tmpdir)
 
-    @staticmethod
-    def _write(path, text, mode=0o644):
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, mode)
+    _write = staticmethod(harness.write_file)
 
     def _write_maps(self, sender_logins):
         self._write(self.sender_map_path, "".join(
@@ -390,9 +386,7 @@ class PolicyDaemon(harness._Server):
         return "PolicyDaemon(%s)" % self.socket_path
 
     def write_conf(self, text):
-        with open(self.conf_path, "w") as f:
-            f.write(text)
-        os.chmod(self.conf_path, 0o600)
+        harness.write_file(self.conf_path, text, 0o600)
 
     def argv(self):
         argv = [self.binary, "-c", self.conf_path, "-s", self.socket_path,
