@@ -142,7 +142,11 @@ static void policy_config_unref(struct policy_server *server,
 
 /* --- answers --- */
 
-static void conn_write(struct policy_conn *conn)
+/* conn_flush - write the pending answer: 1 written (the next request may
+   be read), 0 waiting for the socket, -1 the connection is closed (and
+   freed). Never processes the next request itself: conn_process() loops,
+   so that pipelined requests do not nest calls. */
+static int conn_flush(struct policy_conn *conn)
 {
 	ssize_t ret;
 
@@ -153,11 +157,11 @@ static void conn_write(struct policy_conn *conn)
 			continue;
 		if (ret < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
 			event_add(conn->write_event, NULL);
-			return;
+			return 0;
 		}
 		if (ret <= 0) {
 			conn_close(conn);
-			return;
+			return -1;
 		}
 		conn->out_pos += ret;
 	}
@@ -167,13 +171,13 @@ static void conn_write(struct policy_conn *conn)
 	conn->out_len = conn->out_pos = 0;
 	if (conn->close_after_write) {
 		conn_close(conn);
-		return;
+		return -1;
 	}
-	/* the next request may already be in the buffer */
-	conn_process(conn);
+	return 1;
 }
 
-static void conn_answer(struct policy_conn *conn, const char *answer)
+/* conn_answer - queue answer and write it; as conn_flush() */
+static int conn_answer(struct policy_conn *conn, const char *answer)
 {
 	conn->out = strdup(answer);
 	if (conn->out == NULL)
@@ -182,7 +186,7 @@ static void conn_answer(struct policy_conn *conn, const char *answer)
 	conn->out_pos = 0;
 	arena_free(&conn->arena);
 	arena_init(&conn->arena, 1024);
-	conn_write(conn);
+	return conn_flush(conn);
 }
 
 static const char *conn_client(const struct policy_conn *conn)
@@ -208,8 +212,7 @@ static void conn_lookup_callback(const struct fa_result *result, void *context)
 	conn->lookup = NULL;
 	for (i = 0; i < result->trace_count; i++)
 		policy_log(FA_LOG_DEBUG, "%s", result->trace[i]);
-	switch (result->status) {
-	case FA_GRANTED:
+	if (result->status == FA_GRANTED) {
 		/* the audit line */
 		policy_log(FA_LOG_INFO, "send-as granted: %s as %s by %s "
 			   "(right %s, client=%s, queue_id=%s)",
@@ -217,31 +220,29 @@ static void conn_lookup_callback(const struct fa_result *result, void *context)
 			   result->decision.rule,
 			   acl_right_name(result->decision.right),
 			   conn_client(conn), conn_queue_id(conn));
-		break;
-	case FA_UNKNOWN_TARGET:
+	} else if (result->status == FA_UNKNOWN_TARGET) {
 		policy_log(FA_LOG_DEBUG, "send-as: %s is not a functional "
 			   "account: DUNNO", request->sender);
-		break;
-	case FA_TEMPFAIL:
-		policy_log(FA_LOG_ERROR, "send-as deferred: %s as %s: %s "
-			   "(client=%s, queue_id=%s)", request->sasl_username,
-			   request->sender, result->reason, conn_client(conn),
+	} else {
+		policy_log(result->status == FA_TEMPFAIL ? FA_LOG_ERROR :
+			   FA_LOG_INFO, "send-as %s: %s as %s: %s "
+			   "(client=%s, queue_id=%s)",
+			   policy_verdict_name(result->status),
+			   request->sasl_username, request->sender,
+			   result->reason, conn_client(conn),
 			   conn_queue_id(conn));
-		break;
-	default:
-		policy_log(FA_LOG_INFO, "send-as refused: %s as %s: %s "
-			   "(client=%s, queue_id=%s)", request->sasl_username,
-			   request->sender, result->reason, conn_client(conn),
-			   conn_queue_id(conn));
-		break;
 	}
 	policy_config_unref(conn->server, &conn->config);
-	conn_answer(conn, policy_answer(&conn->arena, request, result->status));
+	if (conn_answer(conn, policy_answer(&conn->arena, request,
+					    result->status)) > 0)
+		conn_process(conn);
 }
 
 /* --- requests --- */
 
-static void conn_request(struct policy_conn *conn, size_t size)
+/* conn_request - answer or start deciding one whole request of size
+   bytes: as conn_flush(), 0 also while a lookup runs */
+static int conn_request(struct policy_conn *conn, size_t size)
 {
 	struct policy_server *server = conn->server;
 	struct policy_request *request = &conn->request;
@@ -255,11 +256,9 @@ static void conn_request(struct policy_conn *conn, size_t size)
 	case POLICY_QUESTION_MALFORMED:
 		policy_log(FA_LOG_WARNING, "malformed policy request: %s",
 			   request->malformed);
-		conn_answer(conn, POLICY_ANSWER_MALFORMED);
-		return;
+		return conn_answer(conn, POLICY_ANSWER_MALFORMED);
 	case POLICY_QUESTION_NONE:
-		conn_answer(conn, POLICY_ANSWER_DUNNO);
-		return;
+		return conn_answer(conn, POLICY_ANSWER_DUNNO);
 	case POLICY_QUESTION_SEND_AS:
 		break;
 	}
@@ -269,38 +268,41 @@ static void conn_request(struct policy_conn *conn, size_t size)
 					 request->sasl_username,
 					 request->sender, policy_log_debug(),
 					 conn_lookup_callback, conn);
+	return 0;
 }
 
-/* conn_process - answer the next whole request in the buffer, if no
-   answer or lookup is pending; otherwise wait for more input */
+/* conn_process - answer the whole requests in the buffer, one after the
+   other, until one waits (for its lookup or the socket) or more input is
+   needed */
 static void conn_process(struct policy_conn *conn)
 {
 	const char *error;
 	size_t size;
 
-	if (conn->lookup != NULL || conn->out != NULL)
-		return;
-	switch (policy_frame_scan(&conn->frame, conn->in, conn->in_len, &size,
-				  &error)) {
-	case POLICY_FRAME_MORE:
-		event_add(conn->read_event, NULL);
-		return;
-	case POLICY_FRAME_BROKEN:
-		policy_log(FA_LOG_WARNING, "closing a policy connection: %s",
-			   error);
+	while (conn->lookup == NULL && conn->out == NULL) {
+		switch (policy_frame_scan(&conn->frame, conn->in, conn->in_len,
+					  &size, &error)) {
+		case POLICY_FRAME_MORE:
+			event_add(conn->read_event, NULL);
+			return;
+		case POLICY_FRAME_BROKEN:
+			policy_log(FA_LOG_WARNING, "closing a policy "
+				   "connection: %s", error);
+			event_del(conn->read_event);
+			conn->close_after_write = true;
+			(void)conn_answer(conn, POLICY_ANSWER_MALFORMED);
+			return;
+		case POLICY_FRAME_REQUEST:
+			break;
+		}
+		/* one request at a time: no reading until it is answered;
+		   the idle clock counts from the last whole request, so a
+		   client dripping bytes cannot hold a connection slot */
 		event_del(conn->read_event);
-		conn->close_after_write = true;
-		conn_answer(conn, POLICY_ANSWER_MALFORMED);
-		return;
-	case POLICY_FRAME_REQUEST:
-		break;
+		conn_idle_reset(conn);
+		if (conn_request(conn, size) < 0)
+			return;
 	}
-	/* one request at a time: no reading until it is answered; the idle
-	   clock counts from the last whole request, so a client dripping
-	   bytes cannot hold a connection slot */
-	event_del(conn->read_event);
-	conn_idle_reset(conn);
-	conn_request(conn, size);
 }
 
 static void conn_idle_reset(struct policy_conn *conn)
@@ -344,7 +346,8 @@ static void conn_write_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	conn_write(arg);
+	if (conn_flush(arg) > 0)
+		conn_process(arg);
 }
 
 static void conn_idle_cb(evutil_socket_t fd, short what, void *arg)

@@ -56,6 +56,7 @@ import signal
 import socket
 import stat
 import sys
+import threading
 import time
 import unittest
 
@@ -982,6 +983,22 @@ class PolicyProtocolTest(_RawCase):
             done += n
         self.assertEqual(done, total)
         self.assertEqual(c.buf, b"")
+
+    def test_a_flood_of_pipelined_requests_is_answered_in_order(self):
+        # 30000 empty requests in one write, read back concurrently: each
+        # gets its answer and the service stays up (they are answered in a
+        # loop, not by nested calls, however many are pipelined)
+        c = self.connect(self.shared, timeout=30)
+        count = 30000
+        sender = threading.Thread(target=c.send, args=(b"\n" * count,))
+        sender.start()
+        for i in range(count):
+            self.assertEqual(c.read_answer(), ["action=" + MALFORMED],
+                             "request %d" % i)
+        sender.join(30)
+        self.assertFalse(sender.is_alive())
+        self.assertTrue(self.shared.running())
+        self.assertAction(c, req(**OK_REQ), OK_ACTION)
 
     # --- options -------------------------------------------------------------
 
