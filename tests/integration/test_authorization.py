@@ -1279,11 +1279,13 @@ class AuthCacheKeyTest(_DovecotCase):
     (person-first P/T and P*T, by address and by uid, SASL authzid).
 
     Dovecot caches a passdb's answer under the module's cache key. On
-    2.3 that is %u (the login as typed) plus, for the `master = yes`
-    block, default_fields' functional_sasl_target=%{login_user}; 2.4 has
-    no default_fields (and no %u: a "%u" key is one constant for every
-    login), the plugin sets %{user} and, for the master block,
-    %{user}<TAB>%{login_user} itself. If two logins shared an entry, the
+    2.3 that is %u<TAB>%s (the login as typed, the service) plus, for
+    the `master = yes` block, default_fields'
+    functional_sasl_target=%{login_user}; 2.4 has no default_fields (and
+    no %u: a "%u" key is one constant for every login), the plugin sets
+    %{user}<TAB>%{protocol} and, for the master block,
+    %{user}<TAB>%{login_user}<TAB>%{protocol} itself (test_smtp_login.py
+    shows why the service is in it). If two logins shared an entry, the
     second would get the first one's grant (target, person, right).
 
     Each test fills the cache with its grants, shows that a repeat is a
